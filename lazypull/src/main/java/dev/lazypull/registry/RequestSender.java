@@ -51,12 +51,17 @@ final class RequestSender {
         continue;
       }
       int status = response.status();
-      if (status == 401 && !challengeAnswered) {
+      if (status == 401) {
         String challenge = response.header("WWW-Authenticate");
         closeQuietly(response);
-        challengeAnswered = true;
-        if (authenticator.answer(
-            exchange.registry(), challenge, exchange.scope(), authorization, this::sendToRealm)) {
+        if (!challengeAnswered
+            && authenticator.answer(
+                exchange.registry(),
+                challenge,
+                exchange.scope(),
+                authorization,
+                this::sendToRealm)) {
+          challengeAnswered = true;
           attempt--;
           continue;
         }
