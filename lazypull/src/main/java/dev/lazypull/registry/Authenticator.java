@@ -68,7 +68,8 @@ final class Authenticator {
     }
     Token token = tokenByHostScope.get(key(registry, scope));
     if (token == null || !clock.instant().isBefore(token.expiresAt())) {
-      token = fetchToken(registry, challenge, scope, sender);
+      // The stored challenge came with another request: ask for this request's scope.
+      token = fetchToken(registry, challenge, scope, scope, sender);
     }
     return "Bearer " + token.value();
   }
@@ -96,12 +97,21 @@ final class Authenticator {
     }
     // A 401 to a token we sent means it expired or lacks the scope: fetch a fresh one.
     tokenByHostScope.remove(key(registry, scope));
-    fetchToken(registry, challenge, scope, sender);
+    String challengeScope = challenge.parameter("scope");
+    fetchToken(registry, challenge, scope, challengeScope != null ? challengeScope : scope, sender);
     return true;
   }
 
+  /**
+   * Gets a token for {@code requestedScopes} (space-separated; the registry's challenge may ask for
+   * more than the request's own scope, e.g. a mount's source) and caches it for {@code scope}.
+   */
   private Token fetchToken(
-      ImageRegistry registry, AuthChallenge challenge, String scope, TokenRealmSender sender)
+      ImageRegistry registry,
+      AuthChallenge challenge,
+      String scope,
+      String requestedScopes,
+      TokenRealmSender sender)
       throws RegistryException {
     String realm = challenge.parameter("realm");
     String action = "get a token for " + registry.name() + " (" + scope + ")";
@@ -110,7 +120,8 @@ final class Authenticator {
     }
     Map<String, String> headers = new HashMap<>();
     credentials(registry).ifPresent(c -> headers.put("Authorization", c.basicHeader()));
-    HttpRequest request = HttpRequest.get(tokenUri(realm, challenge, scope, action), headers);
+    HttpRequest request =
+        HttpRequest.get(tokenUri(realm, challenge, requestedScopes, action), headers);
     try (HttpResponse response = sender.send(action, request)) {
       Token token = parseToken(response.bodyBytes(1 << 20), action);
       tokenByHostScope.put(key(registry, scope), token);
@@ -122,15 +133,15 @@ final class Authenticator {
     }
   }
 
-  private static URI tokenUri(String realm, AuthChallenge challenge, String scope, String action)
+  private static URI tokenUri(
+      String realm, AuthChallenge challenge, String requestedScopes, String action)
       throws RegistryException {
     StringBuilder query = new StringBuilder();
     String service = challenge.parameter("service");
     if (service != null) {
       query.append("service=").append(encode(service));
     }
-    String challengeScope = challenge.parameter("scope");
-    for (String oneScope : (challengeScope != null ? challengeScope : scope).split(" ")) {
+    for (String oneScope : requestedScopes.split(" ")) {
       if (!oneScope.isBlank()) {
         query.append(query.isEmpty() ? "" : "&").append("scope=").append(encode(oneScope));
       }

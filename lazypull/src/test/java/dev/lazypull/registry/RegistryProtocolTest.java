@@ -130,6 +130,51 @@ class RegistryProtocolTest {
   }
 
   @Test
+  void bearer_secondRepository_getsTokenForItsOwnScope() throws Exception {
+    try (var server =
+        new CannedServer(
+            ex -> {
+              String path = ex.getRequestURI().getPath();
+              if (path.equals("/token")) {
+                // The token names the scope it was issued for.
+                String scope = ex.getRequestURI().getQuery().replaceAll(".*scope=", "");
+                respond(ex, 200, "{\"token\":\"" + TOKEN_PREFIX + scope + "\"}");
+                return;
+              }
+              String repository = path.split("/")[2];
+              String wanted = TOKEN_PREFIX + "repository:" + repository + "/app:pull";
+              if (!("Bearer " + wanted).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+                String realm = "http://" + ex.getRequestHeaders().getFirst("Host") + "/token";
+                respond(
+                    ex,
+                    401,
+                    Map.of(
+                        "WWW-Authenticate",
+                        "Bearer realm=\""
+                            + realm
+                            + "\",service=\"s\","
+                            + "scope=\"repository:"
+                            + repository
+                            + "/app:pull\""),
+                    new byte[0]);
+              } else {
+                respond(ex, 200, Map.of(), BLOB);
+              }
+            })) {
+      var client = RegistryClient.create(OPTIONS);
+      var first = ImageReference.parse(server.hostPort() + "/one/app");
+      var second = ImageReference.parse(server.hostPort() + "/two/app");
+      assertThat(client.blobExists(first, DIGEST)).isTrue();
+      assertThat(client.blobExists(second, DIGEST)).isTrue();
+      assertThat(server.seenOn("/token"))
+          .extracting(CannedServer.Seen::pathAndQuery)
+          .containsExactly(
+              "/token?service=s&scope=repository%3Aone%2Fapp%3Apull",
+              "/token?service=s&scope=repository%3Atwo%2Fapp%3Apull");
+    }
+  }
+
+  @Test
   void bearer_tokenExpiresMidRun_refreshedOn401() throws Exception {
     AtomicInteger issued = new AtomicInteger();
     AtomicInteger blobRequests = new AtomicInteger();
