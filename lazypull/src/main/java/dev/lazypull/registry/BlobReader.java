@@ -24,6 +24,9 @@ final class BlobReader {
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
   private static final int BUFFER_BYTES = 64 * 1024;
 
+  /** Resumptions of one broken whole-blob download before giving up. */
+  private static final int MAX_RESUMES = 3;
+
   private final RequestSender sender;
   private final Endpoints endpoints;
   private final boolean allowFullDownloadForRanges;
@@ -55,17 +58,75 @@ final class BlobReader {
   void fetch(ImageReference repository, Descriptor blob, OutputStream out)
       throws RegistryException, IOException {
     String action = "fetch blob " + blob.digest() + " of " + repository;
-    try (HttpResponse response = sender.send(get(repository, blob.digest(), action, Map.of()))) {
-      MessageDigest hasher = Digest.newSha256();
-      long received = copy(response.body(), out, hasher, blob.size() + 1);
-      if (received != blob.size()) {
-        throw new RegistryProtocolException(
-            action + ": got " + received + " bytes, the descriptor says " + blob.size());
+    MessageDigest hasher = Digest.newSha256();
+    long received = 0;
+    HttpResponse response = sender.send(get(repository, blob.digest(), action, Map.of()));
+    for (int resumes = 0; ; resumes++) {
+      try (HttpResponse current = response) {
+        received += copy(current.body(), out, hasher, blob.size() + 1 - received);
+        break;
+      } catch (BodyReadException e) {
+        received += e.copied;
+        if (resumes == MAX_RESUMES || received >= blob.size()) {
+          throw new RegistryUnavailableException(
+              action
+                  + ": the download broke off after "
+                  + received
+                  + " bytes ("
+                  + e.getCause()
+                  + "); try again",
+              e);
+        }
+        log.info(
+            "{}: broke off after {} bytes ({}); resuming",
+            action,
+            received,
+            String.valueOf(e.getCause()));
+        response = resumeAt(repository, blob, received, action);
       }
-      Digest actual = Digest.fromSha256(hasher.digest());
-      if (!actual.equals(blob.digest())) {
-        throw new DigestMismatchException(action, blob.digest(), actual);
-      }
+    }
+    if (received != blob.size()) {
+      throw new RegistryProtocolException(
+          action + ": got " + received + " bytes, the descriptor says " + blob.size());
+    }
+    Digest actual = Digest.fromSha256(hasher.digest());
+    if (!actual.equals(blob.digest())) {
+      throw new DigestMismatchException(action, blob.digest(), actual);
+    }
+  }
+
+  /** Asks for the rest of a blob from {@code blobOffset} on, so a broken download goes on. */
+  private HttpResponse resumeAt(
+      ImageReference repository, Descriptor blob, long blobOffset, String action)
+      throws RegistryException {
+    long lastByte = blob.size() - 1;
+    HttpResponse response =
+        sender.send(
+            new Exchange(
+                endpoints.registryOf(repository),
+                action,
+                Endpoints.pullScope(repository),
+                HttpRequest.get(
+                    endpoints.blob(repository, blob.digest()),
+                    Map.of(
+                        "Range",
+                        "bytes=" + blobOffset + "-" + lastByte,
+                        "Accept-Encoding",
+                        "identity")),
+                RequestSender.statuses(200, 206),
+                "the blob is gone from the registry; was the image deleted or re-pushed?",
+                true));
+    if (response.status() == 206) {
+      // Checks Content-Range; the body then holds exactly the rest.
+      partialBody(response, blobOffset, lastByte, action);
+      return response;
+    }
+    try {
+      response.body().skipNBytes(blobOffset);
+      return response;
+    } catch (IOException e) {
+      RequestSender.closeQuietly(response);
+      throw new RegistryUnavailableException(action + ": the download broke off again: " + e, e);
     }
   }
 
@@ -198,17 +259,35 @@ final class BlobReader {
         true);
   }
 
+  /** Copies at most {@code limit} bytes; failures to read are told apart from failures to write. */
   private static long copy(InputStream in, OutputStream out, MessageDigest hasher, long limit)
       throws IOException {
     byte[] buffer = new byte[BUFFER_BYTES];
     long total = 0;
-    int n;
-    while (total < limit
-        && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - total))) >= 0) {
+    while (total < limit) {
+      int n;
+      try {
+        n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - total));
+      } catch (IOException e) {
+        throw new BodyReadException(total, e);
+      }
+      if (n < 0) {
+        break;
+      }
       hasher.update(buffer, 0, n);
       out.write(buffer, 0, n);
       total += n;
     }
     return total;
+  }
+
+  /** Reading the registry's answer failed after {@code copied} bytes of this response. */
+  private static final class BodyReadException extends IOException {
+    private final long copied;
+
+    BodyReadException(long copied, IOException cause) {
+      super(cause);
+      this.copied = copied;
+    }
   }
 }

@@ -218,6 +218,9 @@ class RegistryClientIT {
           .isEqualTo(slice(bytes, 1_000_000, 65_536));
       assertThat(counted.bytesReceived()).isEqualTo(65_536);
       assertThat(proxy.bytesFromServer()).isBetween(65_536L, 65_536L + 2048);
+      // A second read reuses the kept-alive connection.
+      assertThat(readWith(counted, viaProxy, blob, 5, 10)).isEqualTo(slice(bytes, 5, 10));
+      assertThat(proxy.connections()).isEqualTo(1);
     }
   }
 

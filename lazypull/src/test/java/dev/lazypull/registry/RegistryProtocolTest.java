@@ -238,6 +238,35 @@ class RegistryProtocolTest {
   }
 
   @Test
+  void fetchBlob_connectionDropsMidBody_resumesWithRangeAndVerifies() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    try (var server =
+        new CannedServer(
+            ex -> {
+              String range = ex.getRequestHeaders().getFirst("Range");
+              if (calls.incrementAndGet() == 1) {
+                // Promise the whole blob, send 4000 bytes, then drop the connection.
+                ex.sendResponseHeaders(200, BLOB.length);
+                ex.getResponseBody().write(BLOB, 0, 4000);
+                ex.getResponseBody().flush();
+                throw new IOException("dropped on purpose");
+              }
+              int from = Integer.parseInt(range.replaceAll("bytes=(\\d+)-.*", "$1"));
+              respond(
+                  ex,
+                  206,
+                  Map.of("Content-Range", "bytes " + from + "-" + (BLOB.length - 1) + "/*"),
+                  Arrays.copyOfRange(BLOB, from, BLOB.length));
+            })) {
+      var client = RegistryClient.create(OPTIONS);
+      var out = new java.io.ByteArrayOutputStream();
+      client.fetchBlob(repo(server), dev.lazypull.oci.Descriptor.of("x", DIGEST, BLOB.length), out);
+      assertThat(out.toByteArray()).isEqualTo(BLOB);
+      assertThat(server.seen.getLast().header("Range")).isEqualTo("bytes=4000-9999");
+    }
+  }
+
+  @Test
   void openRange_416_rangeNotSatisfiable() throws Exception {
     try (var server = new CannedServer(ex -> respond(ex, 416, ""))) {
       var client = RegistryClient.create(OPTIONS);
