@@ -53,6 +53,28 @@ final class ManifestUploader {
     return new PushedManifest(digest, subjectOf(response, action));
   }
 
+  /**
+   * Deletes a manifest by digest (tags pointing at it go with it), e.g. to take back an object
+   * pushed by a step that then failed. Deleting what is already gone is not an error.
+   */
+  void delete(ImageReference manifest) throws RegistryException {
+    Digest digest = manifest.digest();
+    if (digest == null) {
+      throw new IllegalArgumentException("delete needs a manifest digest, not a tag: " + manifest);
+    }
+    var exchange =
+        new Exchange(
+            endpoints.registryOf(manifest),
+            "delete manifest " + manifest,
+            "repository:" + manifest.repository() + ":delete",
+            new HttpRequest(
+                "DELETE", endpoints.manifest(manifest, digest.toString()), Map.of(), null),
+            RequestSender.statuses(202, 404),
+            "",
+            false);
+    RequestSender.closeQuietly(sender.send(exchange));
+  }
+
   private static @Nullable Digest subjectOf(HttpResponse response, String action)
       throws RegistryException {
     String subject = response.header("OCI-Subject");

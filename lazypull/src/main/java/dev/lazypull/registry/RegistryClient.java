@@ -151,6 +151,14 @@ public final class RegistryClient {
         manifest.reference().withTag(tag), manifest.mediaType(), manifest.bytes());
   }
 
+  /**
+   * Deletes the manifest the reference names by digest; a registry without deletes answers 405
+   * (RegistryProtocolException). Deleting a manifest that is already gone succeeds.
+   */
+  public void deleteManifest(ImageReference manifestByDigest) throws RegistryException {
+    manifestUploader.delete(manifestByDigest);
+  }
+
   /** All tags of the repository, following pagination. */
   public List<String> listTags(ImageReference repository) throws RegistryException {
     return manifestUploader.tags(repository);

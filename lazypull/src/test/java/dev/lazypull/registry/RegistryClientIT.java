@@ -151,6 +151,18 @@ class RegistryClientIT {
   }
 
   @Test
+  void deleteManifest_byDigest_goneAfterwards() throws Exception {
+    var ref = REGISTRY.reference("deleted/app:1");
+    byte[] manifest = pushImage(client, ref, randomBytes(100, 14), "amd64");
+    var byDigest = ref.withDigest(Digest.sha256(manifest));
+
+    client.deleteManifest(byDigest);
+
+    assertThatThrownBy(() -> client.fetchManifest(byDigest)).isInstanceOf(NotFoundException.class);
+    client.deleteManifest(byDigest);
+  }
+
+  @Test
   void resolveManifest_index_picksRequestedPlatform() throws Exception {
     var repo = REGISTRY.reference("multi/app:1");
     byte[] amd = pushImage(client, repo.withTag("amd64"), randomBytes(1000, 6), "amd64");

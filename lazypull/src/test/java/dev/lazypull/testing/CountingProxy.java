@@ -44,6 +44,12 @@ public final class CountingProxy implements AutoCloseable {
     return "127.0.0.1:" + listener.getLocalPort();
   }
 
+  /** A reference that goes through this proxy, e.g. {@code reference("app:1")}. */
+  public dev.lazypull.registry.ImageReference reference(String repositoryAndTag) {
+    return dev.lazypull.registry.ImageReference.parse(hostPort() + "/" + repositoryAndTag);
+  }
+
+  /** Bytes the server sent through the proxy (HTTP headers included). */
   public long bytesFromServer() {
     return bytesFromServer.sum();
   }
