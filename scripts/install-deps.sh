@@ -12,6 +12,7 @@ packages=(
   pigz              # multi-member gzip test layers
   flatbuffers-compiler
   jq curl ca-certificates xz-utils attr
+  apache2-utils     # htpasswd: bcrypt users for the registry tests with Basic auth
 )
 
 missing=()

@@ -1,0 +1,293 @@
+package dev.lazypull.registry;
+
+import dev.lazypull.oci.Descriptor;
+import dev.lazypull.oci.Digest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Reads blobs: whole (digest verified while streaming) or a byte range of one. */
+final class BlobReader {
+
+  private static final Logger log = LoggerFactory.getLogger(BlobReader.class);
+  private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+  private static final int BUFFER_BYTES = 64 * 1024;
+
+  /** Resumptions of one broken whole-blob download before giving up. */
+  private static final int MAX_RESUMES = 3;
+
+  private final RequestSender sender;
+  private final Endpoints endpoints;
+  private final boolean allowFullDownloadForRanges;
+
+  /** Registries (API hosts) that answered a range request with the whole blob. */
+  private final Set<String> rangelessHosts = ConcurrentHashMap.newKeySet();
+
+  BlobReader(RequestSender sender, Endpoints endpoints, boolean allowFullDownloadForRanges) {
+    this.sender = sender;
+    this.endpoints = endpoints;
+    this.allowFullDownloadForRanges = allowFullDownloadForRanges;
+  }
+
+  boolean exists(ImageReference repository, Digest digest) throws RegistryException {
+    var exchange =
+        new Exchange(
+            endpoints.registryOf(repository),
+            "check blob " + digest.shortHex() + " in " + repository.repository(),
+            Endpoints.pullScope(repository),
+            new HttpRequest("HEAD", endpoints.blob(repository, digest), Map.of(), null),
+            RequestSender.statuses(200, 404),
+            "",
+            true);
+    HttpResponse response = sender.send(exchange);
+    RequestSender.closeQuietly(response);
+    return response.status() == 200;
+  }
+
+  void fetch(ImageReference repository, Descriptor blob, OutputStream out)
+      throws RegistryException, IOException {
+    String action = "fetch blob " + blob.digest() + " of " + repository;
+    MessageDigest hasher = Digest.newSha256();
+    long received = 0;
+    HttpResponse response = sender.send(get(repository, blob.digest(), action, Map.of()));
+    for (int resumes = 0; ; resumes++) {
+      try (HttpResponse current = response) {
+        received += copy(current.body(), out, hasher, blob.size() + 1 - received);
+        break;
+      } catch (BodyReadException e) {
+        received += e.copied;
+        if (resumes == MAX_RESUMES || received >= blob.size()) {
+          throw new RegistryUnavailableException(
+              action
+                  + ": the download broke off after "
+                  + received
+                  + " bytes ("
+                  + e.getCause()
+                  + "); try again",
+              e);
+        }
+        log.info(
+            "{}: broke off after {} bytes ({}); resuming",
+            action,
+            received,
+            String.valueOf(e.getCause()));
+        response = resumeAt(repository, blob, received, action);
+      }
+    }
+    if (received != blob.size()) {
+      throw new RegistryProtocolException(
+          action + ": got " + received + " bytes, the descriptor says " + blob.size());
+    }
+    Digest actual = Digest.fromSha256(hasher.digest());
+    if (!actual.equals(blob.digest())) {
+      throw new DigestMismatchException(action, blob.digest(), actual);
+    }
+  }
+
+  /** Asks for the rest of a blob from {@code blobOffset} on, so a broken download goes on. */
+  private HttpResponse resumeAt(
+      ImageReference repository, Descriptor blob, long blobOffset, String action)
+      throws RegistryException {
+    long lastByte = blob.size() - 1;
+    HttpResponse response =
+        sender.send(
+            new Exchange(
+                endpoints.registryOf(repository),
+                action,
+                Endpoints.pullScope(repository),
+                HttpRequest.get(
+                    endpoints.blob(repository, blob.digest()),
+                    Map.of(
+                        "Range",
+                        "bytes=" + blobOffset + "-" + lastByte,
+                        "Accept-Encoding",
+                        "identity")),
+                RequestSender.statuses(200, 206),
+                "the blob is gone from the registry; was the image deleted or re-pushed?",
+                true));
+    if (response.status() == 206) {
+      // Checks Content-Range; the body then holds exactly the rest.
+      partialBody(response, blobOffset, lastByte, action);
+      return response;
+    }
+    try {
+      response.body().skipNBytes(blobOffset);
+      return response;
+    } catch (IOException e) {
+      RequestSender.closeQuietly(response);
+      throw new RegistryUnavailableException(action + ": the download broke off again: " + e, e);
+    }
+  }
+
+  /** Downloads into a temporary file next to {@code target}, moved there only once verified. */
+  void fetch(ImageReference repository, Descriptor blob, Path target)
+      throws RegistryException, IOException {
+    Path parent = target.toAbsolutePath().getParent();
+    Path partial = Files.createTempFile(parent, target.getFileName() + ".", ".partial");
+    try {
+      try (OutputStream out = Files.newOutputStream(partial)) {
+        fetch(repository, blob, out);
+      }
+      Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(partial);
+    }
+  }
+
+  /**
+   * Opens bytes [{@code offset}, {@code offset + length}) of a blob, clamped to its size. The
+   * stream yields exactly that many bytes or fails; it must be closed.
+   */
+  InputStream openRange(
+      ImageReference repository, Digest digest, long blobSize, long offset, long length)
+      throws RegistryException {
+    if (offset < 0 || length <= 0 || offset >= blobSize) {
+      throw new IllegalArgumentException(
+          "range at "
+              + offset
+              + " length "
+              + length
+              + " is outside blob of "
+              + blobSize
+              + " bytes");
+    }
+    // Never ask past the end: Debian's registry then answers with a wrong Content-Length.
+    long lastByte = Math.min(offset + length, blobSize) - 1;
+    String action =
+        "read bytes " + offset + "-" + lastByte + " of blob " + digest + " of " + repository;
+    ImageRegistry registry = endpoints.registryOf(repository);
+    if (rangelessHosts.contains(registry.apiHost())) {
+      return wholeBlobFrom(repository, digest, offset, lastByte, action);
+    }
+    HttpResponse response =
+        sender.send(
+            new Exchange(
+                registry,
+                action,
+                Endpoints.pullScope(repository),
+                HttpRequest.get(
+                    endpoints.blob(repository, digest),
+                    Map.of(
+                        "Range",
+                        "bytes=" + offset + "-" + lastByte,
+                        "Accept-Encoding",
+                        "identity")),
+                RequestSender.statuses(200, 206),
+                "the blob is gone from the registry; was the image deleted or re-pushed?",
+                true));
+    if (response.status() == 206) {
+      return partialBody(response, offset, lastByte, action);
+    }
+    markRangeless(registry, digest, response);
+    return skipTo(response, offset, lastByte, action);
+  }
+
+  private InputStream partialBody(HttpResponse response, long offset, long lastByte, String action)
+      throws RegistryException {
+    String contentRange = response.header("Content-Range");
+    Matcher match = contentRange == null ? null : CONTENT_RANGE.matcher(contentRange.strip());
+    if (match == null
+        || !match.matches()
+        || Long.parseLong(match.group(1)) != offset
+        || Long.parseLong(match.group(2)) != lastByte) {
+      RequestSender.closeQuietly(response);
+      throw new RegistryProtocolException(
+          action + ": the registry answered 206 with Content-Range '" + contentRange + "'");
+    }
+    return new BoundedInputStream(response.body(), lastByte - offset + 1);
+  }
+
+  private void markRangeless(ImageRegistry registry, Digest digest, HttpResponse response)
+      throws RegistryException {
+    if (!allowFullDownloadForRanges) {
+      RequestSender.closeQuietly(response);
+      throw new RangeUnsupportedException(
+          "read a range of blob "
+              + digest
+              + ": registry "
+              + registry.name()
+              + " ignores Range and full downloads are turned off; allow them or use another"
+              + " registry");
+    }
+    if (rangelessHosts.add(registry.apiHost())) {
+      log.warn(
+          "registry {} answered 200 to a range request for blob {}; falling back to full"
+              + " downloads from this registry",
+          registry.name(),
+          digest);
+    }
+  }
+
+  private InputStream wholeBlobFrom(
+      ImageReference repository, Digest digest, long offset, long lastByte, String action)
+      throws RegistryException {
+    HttpResponse response = sender.send(get(repository, digest, action, Map.of()));
+    return skipTo(response, offset, lastByte, action);
+  }
+
+  private static InputStream skipTo(
+      HttpResponse response, long offset, long lastByte, String action) throws RegistryException {
+    try {
+      response.body().skipNBytes(offset);
+      return new BoundedInputStream(response.body(), lastByte - offset + 1);
+    } catch (IOException e) {
+      RequestSender.closeQuietly(response);
+      throw new RegistryUnavailableException(action + ": the download broke off: " + e, e);
+    }
+  }
+
+  private Exchange get(
+      ImageReference repository, Digest digest, String action, Map<String, String> headers) {
+    return new Exchange(
+        endpoints.registryOf(repository),
+        action,
+        Endpoints.pullScope(repository),
+        HttpRequest.get(endpoints.blob(repository, digest), headers),
+        RequestSender.statuses(200),
+        "the blob is gone from the registry; was the image deleted or re-pushed?",
+        true);
+  }
+
+  /** Copies at most {@code limit} bytes; failures to read are told apart from failures to write. */
+  private static long copy(InputStream in, OutputStream out, MessageDigest hasher, long limit)
+      throws IOException {
+    byte[] buffer = new byte[BUFFER_BYTES];
+    long total = 0;
+    while (total < limit) {
+      int n;
+      try {
+        n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - total));
+      } catch (IOException e) {
+        throw new BodyReadException(total, e);
+      }
+      if (n < 0) {
+        break;
+      }
+      hasher.update(buffer, 0, n);
+      out.write(buffer, 0, n);
+      total += n;
+    }
+    return total;
+  }
+
+  /** Reading the registry's answer failed after {@code copied} bytes of this response. */
+  private static final class BodyReadException extends IOException {
+    private final long copied;
+
+    BodyReadException(long copied, IOException cause) {
+      super(cause);
+      this.copied = copied;
+    }
+  }
+}

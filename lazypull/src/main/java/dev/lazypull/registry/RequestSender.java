@@ -1,0 +1,208 @@
+package dev.lazypull.registry;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends one {@link Exchange}: adds credentials, answers auth challenges, follows redirects by hand,
+ * retries as the {@link RetryPolicy} says and maps unwanted answers to exceptions.
+ */
+final class RequestSender {
+
+  private static final int MAX_REDIRECTS = 5;
+  private static final Logger log = LoggerFactory.getLogger(RequestSender.class);
+
+  private final HttpTransport transport;
+  private final Authenticator authenticator;
+  private final RetryPolicy retryPolicy;
+
+  RequestSender(HttpTransport transport, Authenticator authenticator, RetryPolicy retryPolicy) {
+    this.transport = transport;
+    this.authenticator = authenticator;
+    this.retryPolicy = retryPolicy;
+  }
+
+  long bytesReceived() {
+    return transport.bytesReceived();
+  }
+
+  /** Sends the exchange; the answer has one of its expected statuses, or this throws. */
+  HttpResponse send(Exchange exchange) throws RegistryException {
+    long startNanos = System.nanoTime();
+    boolean challengeAnswered = false;
+    for (int attempt = 1; ; attempt++) {
+      String authorization =
+          authenticator.authorization(exchange.registry(), exchange.scope(), this::sendToRealm);
+      HttpRequest request = exchange.request();
+      if (authorization != null) {
+        request = request.withHeader("Authorization", authorization);
+      }
+      HttpResponse response;
+      try {
+        response = sendFollowingRedirects(request, exchange.followRedirects());
+      } catch (IOException e) {
+        waitOrGiveUp(exchange.action(), attempt, startNanos, null, e.toString(), e);
+        continue;
+      }
+      int status = response.status();
+      if (status == 401) {
+        String challenge = response.header("WWW-Authenticate");
+        closeQuietly(response);
+        if (!challengeAnswered
+            && authenticator.answer(
+                exchange.registry(),
+                challenge,
+                exchange.scope(),
+                authorization,
+                this::sendToRealm)) {
+          challengeAnswered = true;
+          attempt--;
+          continue;
+        }
+        throw new UnauthorizedException(
+            exchange.action()
+                + ": the registry wants credentials (HTTP 401) and "
+                + (authorization == null ? "none are configured" : "refused the ones sent")
+                + "; run docker login for "
+                + exchange.registry().name()
+                + " or pass credentials");
+      }
+      if (RetryPolicy.isRetryableStatus(status) && !exchange.expectedStatuses().contains(status)) {
+        String retryAfter = response.header("Retry-After");
+        if (canRetry(attempt, startNanos, retryAfter)) {
+          closeQuietly(response);
+          waitOrGiveUp(exchange.action(), attempt, startNanos, retryAfter, "HTTP " + status, null);
+          continue;
+        }
+      }
+      if (exchange.expectedStatuses().contains(status)) {
+        return response;
+      }
+      throw RegistryErrors.toException(exchange.action(), response, exchange.notFoundHint());
+    }
+  }
+
+  /**
+   * Follows redirects without Authorization (storage hosts must not see the registry's credentials)
+   * and across http and https, which HttpURLConnection refuses to do. Presigned storage URLs
+   * expire: a 403 from a redirect target means the redirect is resolved again, once.
+   */
+  private HttpResponse sendFollowingRedirects(HttpRequest registryRequest, boolean follow)
+      throws IOException {
+    HttpResponse response = transport.send(registryRequest);
+    boolean reResolved = false;
+    boolean fromRedirectTarget = false;
+    int hops = 0;
+    while (follow) {
+      if (response.isRedirect()) {
+        if (++hops > MAX_REDIRECTS) {
+          return response;
+        }
+        URI target = redirectTarget(response);
+        closeQuietly(response);
+        log.debug("following redirect of {} to host {}", registryRequest, target.getHost());
+        response = transport.send(registryRequest.redirectedTo(target));
+        fromRedirectTarget = true;
+      } else if (response.status() == 403 && fromRedirectTarget && !reResolved) {
+        closeQuietly(response);
+        log.debug("redirect target refused {} (expired URL?); resolving again", registryRequest);
+        reResolved = true;
+        fromRedirectTarget = false;
+        response = transport.send(registryRequest);
+      } else {
+        return response;
+      }
+    }
+    return response;
+  }
+
+  private static URI redirectTarget(HttpResponse response) throws IOException {
+    String location = response.header("Location");
+    if (location == null) {
+      throw new IOException("redirect " + response.status() + " without Location");
+    }
+    return response.uri().resolve(location);
+  }
+
+  private boolean canRetry(int attempt, long startNanos, @Nullable String retryAfter) {
+    return retryPolicy.delayBeforeNext(attempt, elapsedSince(startNanos), retryAfter).isPresent();
+  }
+
+  private void waitOrGiveUp(
+      String action,
+      int attempt,
+      long startNanos,
+      @Nullable String retryAfter,
+      String failure,
+      @Nullable IOException cause)
+      throws RegistryException {
+    Optional<Duration> delay =
+        retryPolicy.delayBeforeNext(attempt, elapsedSince(startNanos), retryAfter);
+    if (delay.isEmpty()) {
+      String message =
+          action
+              + ": "
+              + failure
+              + " after "
+              + attempt
+              + " attempt(s); check that the registry is up and reachable";
+      throw cause == null
+          ? new RegistryUnavailableException(message)
+          : new RegistryUnavailableException(message, cause);
+    }
+    log.debug("{}: {}; attempt {} in {} ms", action, failure, attempt + 1, delay.get().toMillis());
+    try {
+      Thread.sleep(delay.get());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RegistryUnavailableException(action + ": interrupted while waiting to retry", e);
+    }
+  }
+
+  /** Token requests: retried like any other, no credentials beyond those the caller added. */
+  private HttpResponse sendToRealm(String action, HttpRequest request) throws RegistryException {
+    long startNanos = System.nanoTime();
+    for (int attempt = 1; ; attempt++) {
+      HttpResponse response;
+      try {
+        response = sendFollowingRedirects(request, true);
+      } catch (IOException e) {
+        waitOrGiveUp(action, attempt, startNanos, null, e.toString(), e);
+        continue;
+      }
+      if (RetryPolicy.isRetryableStatus(response.status())
+          && canRetry(attempt, startNanos, response.header("Retry-After"))) {
+        String retryAfter = response.header("Retry-After");
+        closeQuietly(response);
+        waitOrGiveUp(action, attempt, startNanos, retryAfter, "HTTP " + response.status(), null);
+        continue;
+      }
+      if (response.status() == 200) {
+        return response;
+      }
+      throw RegistryErrors.toException(action, response, "check the registry's token service");
+    }
+  }
+
+  private static Duration elapsedSince(long startNanos) {
+    return Duration.ofNanos(System.nanoTime() - startNanos);
+  }
+
+  static void closeQuietly(HttpResponse response) {
+    try {
+      response.close();
+    } catch (IOException e) {
+      // Only the connection's reuse is lost.
+    }
+  }
+
+  static Set<Integer> statuses(Integer... codes) {
+    return Set.of(codes);
+  }
+}
