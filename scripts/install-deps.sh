@@ -11,6 +11,7 @@ packages=(
   debootstrap       # builds the real Debian test and demo images
   pigz              # multi-member gzip test layers
   flatbuffers-compiler
+  busybox-static    # a tiny static rootfs for run tests
   jq curl ca-certificates xz-utils attr
   apache2-utils     # htpasswd: bcrypt users for the registry tests with Basic auth
 )

@@ -1,0 +1,81 @@
+package dev.lazypull.run;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Puts {@code lazypull run} in a mount namespace of its own. Every mount it makes (the FUSE mount,
+ * the overlay) then lives only there, so even a SIGKILL leaves nothing mounted on the host: the
+ * kernel drops the mounts with the namespace's last process.
+ *
+ * <p>A JVM cannot call {@code unshare(CLONE_NEWNS)} itself, because its threads share one
+ * filesystem context; so lazypull starts itself again under util-linux's {@code unshare}.
+ */
+public final class PrivateMountNamespace {
+  static final String MARKER = "LAZYPULL_PRIVATE_MOUNT_NS";
+
+  private PrivateMountNamespace() {}
+
+  /** Whether this process already runs in the namespace that lazypull made for it. */
+  public static boolean isInside() {
+    return "1".equals(System.getenv(MARKER));
+  }
+
+  /**
+   * Runs this same command again inside a new private mount namespace and returns its exit code.
+   * SIGTERM, SIGINT and SIGHUP to this process are passed on, so the child cleans up.
+   */
+  public static int reexec(List<String> args) throws IOException, InterruptedException {
+    List<String> command =
+        new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "--"));
+    command.add(javaExecutable());
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass()));
+    command.addAll(args);
+    var builder = new ProcessBuilder(command).inheritIO();
+    builder.environment().put(MARKER, "1");
+    Process child = builder.start();
+    Thread forwarder =
+        new Thread(
+            () -> {
+              if (child.isAlive()) {
+                child.destroy(); // SIGTERM: the child's own hook unmounts and cleans up
+                try {
+                  if (!child.waitFor(30, TimeUnit.SECONDS)) {
+                    child.destroyForcibly();
+                  }
+                } catch (InterruptedException e) {
+                  child.destroyForcibly();
+                }
+              }
+            },
+            "forward-signal");
+    Runtime.getRuntime().addShutdownHook(forwarder);
+    int code = child.waitFor();
+    try {
+      Runtime.getRuntime().removeShutdownHook(forwarder);
+    } catch (IllegalStateException e) {
+      // Already shutting down: the hook runs and finds the child gone.
+    }
+    return code;
+  }
+
+  private static String javaExecutable() {
+    return ProcessHandle.current()
+        .info()
+        .command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+  }
+
+  private static String mainClass() {
+    String command = System.getProperty("sun.java.command", "dev.lazypull.cli.Main");
+    String first = command.split(" ")[0];
+    // Started with -jar: the jar's manifest names dev.lazypull.cli.Main.
+    return first.endsWith(".jar") && Files.exists(Path.of(first)) ? "dev.lazypull.cli.Main" : first;
+  }
+}
