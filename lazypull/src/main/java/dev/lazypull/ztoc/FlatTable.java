@@ -49,7 +49,7 @@ final class FlatTable extends Table {
       return "";
     }
     int at = __indirect(o + bb_pos);
-    int length = bb.getInt(at);
+    int length = checkedLength(at, 1);
     byte[] bytes = new byte[length];
     bb.get(at + 4, bytes);
     return new String(bytes, StandardCharsets.UTF_8);
@@ -62,7 +62,17 @@ final class FlatTable extends Table {
 
   int vectorLength(int id) {
     int o = slot(id);
-    return o != 0 ? __vector_len(o) : 0;
+    return o != 0 ? checkedLength(__indirect(o + bb_pos), 4) : 0;
+  }
+
+  // A corrupt length must fail as a bad buffer, not as a huge allocation.
+  private int checkedLength(int at, int elementSize) {
+    int length = bb.getInt(at);
+    if (length < 0 || (long) at + 4 + (long) length * elementSize > bb.limit()) {
+      throw new IndexOutOfBoundsException(
+          "vector of " + length + " at " + at + " runs past the " + bb.limit() + "-byte buffer");
+    }
+    return length;
   }
 
   FlatTable vectorTable(int id, int index) {
@@ -80,7 +90,7 @@ final class FlatTable extends Table {
     if (o == 0) {
       return new byte[0];
     }
-    byte[] bytes = new byte[__vector_len(o)];
+    byte[] bytes = new byte[checkedLength(__indirect(o + bb_pos), 1)];
     bb.get(__vector(o), bytes);
     return bytes;
   }
