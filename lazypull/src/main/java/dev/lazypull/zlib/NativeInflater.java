@@ -27,6 +27,8 @@ public final class NativeInflater implements AutoCloseable {
   private static final long AVAIL_IN = 8;
   private static final long NEXT_OUT = 24;
   private static final long AVAIL_OUT = 32;
+  private static final long TOTAL_IN = 16;
+  private static final long TOTAL_OUT = 40;
   private static final long MSG = 48;
   private static final long DATA_TYPE = 88;
   private static final long STREAM_SIZE = 112;
@@ -85,6 +87,16 @@ public final class NativeInflater implements AutoCloseable {
   /** Input bytes not yet consumed. */
   public int availIn() {
     return stream.get(ValueLayout.JAVA_INT, AVAIL_IN);
+  }
+
+  /** Input bytes consumed since the stream was opened or last reset. */
+  public long totalIn() {
+    return stream.get(ValueLayout.JAVA_LONG, TOTAL_IN);
+  }
+
+  /** Output bytes produced since the stream was opened or last reset. */
+  public long totalOut() {
+    return stream.get(ValueLayout.JAVA_LONG, TOTAL_OUT);
   }
 
   /** Output space not yet filled. */

@@ -42,6 +42,13 @@ enum LayerFormat {
   }
 
   private static boolean isTarHeader(byte[] block) {
+    boolean allZero = true;
+    for (byte b : block) {
+      allZero &= b == 0;
+    }
+    if (allZero) {
+      return true; // an empty archive: just the end-of-archive marker
+    }
     if (block[257] == 'u'
         && block[258] == 's'
         && block[259] == 't'
