@@ -4,8 +4,9 @@
 # Usage: scripts/build-image.sh NAME [--packages "pkg1 pkg2"]... [--cmd "prog arg"] [--force]
 #
 #   NAME            a recipe: minbase, python, jdk; or any other name given with --packages
-#   --packages P    adds one layer on top of the base: what `apt-get install P` changes
-#                   (repeat for more layers, like consecutive RUN lines of a Dockerfile)
+#   --packages P    adds one layer on top of the base: what `apt-get install
+#                   --no-install-recommends P` changes (a "pkg-" word removes pkg);
+#                   repeat for more layers, like consecutive RUN lines of a Dockerfile
 #   --cmd "C"       the image's default command (default: the recipe's, else /bin/sh)
 #   --force         rebuild even if the cache is current
 #
@@ -29,7 +30,7 @@ die() { echo "build-image[$name]: $*" >&2; exit 1; }
 
 name=${1:-}
 [ -n "$name" ] && [ "${name#-}" = "$name" ] || {
-  sed -n '4,10s/^# \{0,1\}//p' "$script" >&2
+  sed -n '4,11s/^# \{0,1\}//p' "$script" >&2
   exit 2
 }
 shift
@@ -201,9 +202,10 @@ fi
 
 # --- layers 2..: one apt-get install each, captured as an overlayfs upper dir ------------------
 
-# whiteouts_to_oci DIR: rewrites overlayfs' markers in an upper dir as OCI layer markers.
+# whiteouts_to_oci DIR LOWER...: rewrites overlayfs' markers in an upper dir as OCI markers.
 whiteouts_to_oci() {
-  local dir=$1 path
+  local dir=$1 path lower hidden
+  shift
   # A char device 0/0 says "deleted"; OCI says it with an empty file named .wh.<name>.
   while IFS= read -r -d '' path; do
     [ "$(stat -c '%t,%T' "$path")" = 0,0 ] || continue
@@ -211,11 +213,14 @@ whiteouts_to_oci() {
     : >"$(dirname "$path")/.wh.$(basename "$path")"
   done < <(find "$dir" -type c -print0)
   # trusted.overlay.opaque=y says "hide the lower dir's entries"; OCI says .wh..wh..opq.
+  # This kernel marks every directory it creates opaque, also where no lower dir exists; a
+  # marker there would hide nothing, and Docker would not write one, so neither do we.
   while IFS= read -r -d '' path; do
-    if [ "$(getfattr --only-values -n trusted.overlay.opaque "$path" 2>/dev/null)" = y ]; then
-      : >"$path/.wh..wh..opq"
-    fi
-  done < <(find "$dir" -type d -print0)
+    [ "$(getfattr --only-values -n trusted.overlay.opaque "$path" 2>/dev/null)" = y ] || continue
+    hidden=false
+    for lower in "$@"; do [ -d "$lower/${path#"$dir"/}" ] && hidden=true; done
+    if $hidden; then : >"$path/.wh..wh..opq"; fi
+  done < <(find "$dir" -mindepth 1 -type d -print0)
 }
 
 # Each install runs on an overlay whose lower dirs are the base and the earlier uppers (as
@@ -242,7 +247,7 @@ workdir=$work/ovl-work$n,redirect_dir=off,metacopy=off,index=off"
   # shellcheck disable=SC2086 # the package list is meant to split
   chroot "$merged" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 /bin/sh -c \
-    "apt-get update -q && apt-get install -y -q $packages && apt-get clean &&
+    "apt-get update -q && apt-get install -y -q --no-install-recommends $packages && apt-get clean &&
      rm -rf /var/lib/apt/lists/* /tmp/* /var/tmp/*" >"$work/apt.log" 2>&1 || {
     tail -n 20 "$work/apt.log" >&2
     die "apt-get install $packages failed in the chroot (network? package names? see above)"
@@ -253,12 +258,14 @@ workdir=$work/ovl-work$n,redirect_dir=off,metacopy=off,index=off"
   uppers+=("$upper")
   lowers=$upper:$lowers
 done
-rm -rf --one-file-system "$base"
 
 for i in "${!uppers[@]}"; do
-  started=$SECONDS
-  whiteouts_to_oci "${uppers[i]}"
-  layer_from_dir "${uppers[i]}" "RUN apt-get install -y ${layer_packages[i]} && apt-get clean"
+  whiteouts_to_oci "${uppers[i]}" "$base" "${uppers[@]:0:i}"
+done
+rm -rf --one-file-system "$base"
+for i in "${!uppers[@]}"; do
+  layer_from_dir "${uppers[i]}" "RUN apt-get install -y --no-install-recommends \
+${layer_packages[i]} && apt-get clean && rm -rf /var/lib/apt/lists/*"
   rm -rf --one-file-system "${uppers[i]}"
 done
 
