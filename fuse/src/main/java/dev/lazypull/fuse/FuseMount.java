@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,15 +29,17 @@ public final class FuseMount implements AutoCloseable {
   private final String mountPoint;
   private final Session session;
   private final List<Thread> threads;
+  private final List<Worker> workers;
   private final List<Integer> fds;
   private final Arena arena;
   private final AtomicBoolean unmounted = new AtomicBoolean();
 
   private FuseMount(
-      String mountPoint, Session session, List<Thread> threads, List<Integer> fds, Arena arena) {
+      String mountPoint, Session session, List<Worker> workers, List<Integer> fds, Arena arena) {
     this.mountPoint = mountPoint;
     this.session = session;
-    this.threads = threads;
+    this.workers = List.copyOf(workers);
+    this.threads = start(workers, mountPoint);
     this.fds = fds;
     this.arena = arena;
   }
@@ -66,7 +70,7 @@ public final class FuseMount implements AutoCloseable {
         }
         workers.add(new Worker(session, workerFd, session.requests[i], arena));
       }
-      return new FuseMount(target, session, start(workers, target), fds, arena);
+      return new FuseMount(target, session, workers, fds, arena);
     } catch (IOException | RuntimeException e) {
       fds.forEach(Libc::close);
       arena.close();
@@ -116,6 +120,24 @@ public final class FuseMount implements AutoCloseable {
   /** True if the kernel agreed to passthrough, so {@link OpenFile#passthroughFd()} is used. */
   public boolean passthroughEnabled() {
     return session.passthrough();
+  }
+
+  /**
+   * Requests served so far, by operation name ("READ", "LOOKUP", "opcode 39" for unanswered ones),
+   * for statistics and tests.
+   */
+  public Map<String, Long> requestCounts() {
+    var counts = new TreeMap<String, Long>();
+    for (int opcode = 0; opcode < Protocol.OPCODE_LIMIT; opcode++) {
+      long total = 0;
+      for (var worker : workers) {
+        total += worker.served(opcode);
+      }
+      if (total > 0) {
+        counts.put(Protocol.opcodeName(opcode), total);
+      }
+    }
+    return counts;
   }
 
   /** True while at least one worker serves requests. */

@@ -14,7 +14,6 @@ final class InitNegotiation {
       Protocol.ASYNC_READ
           | Protocol.BIG_WRITES
           | Protocol.DO_READDIRPLUS
-          | Protocol.READDIRPLUS_AUTO
           | Protocol.ASYNC_DIO
           | Protocol.PARALLEL_DIROPS
           | Protocol.MAX_PAGES

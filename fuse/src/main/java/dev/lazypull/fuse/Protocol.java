@@ -29,6 +29,9 @@ final class Protocol {
   static final int READDIRPLUS = 44;
   static final int LSEEK = 46;
 
+  /** Above every opcode the kernel sends (STATX = 52 is the highest in 7.45). */
+  static final int OPCODE_LIMIT = 64;
+
   /** struct fuse_in_header: len u32, opcode u32, unique u64, nodeid u64, uid, gid, pid u32. */
   static final long IN_HEADER_SIZE = 40;
 
@@ -74,6 +77,7 @@ final class Protocol {
   // open_flags of struct fuse_open_out.
   static final int FOPEN_DIRECT_IO = 1 << 0;
   static final int FOPEN_KEEP_CACHE = 1 << 1;
+  static final int FOPEN_CACHE_DIR = 1 << 3;
   static final int FOPEN_PASSTHROUGH = 1 << 7;
 
   /** Interrupt requests carry this bit in their own unique id. */

@@ -27,6 +27,9 @@ final class Worker implements Runnable {
   private final MemorySegment replyBody;
   private final DirectoryBuffer directory;
 
+  /** Requests served, by opcode; written only by this worker, read by anyone for statistics. */
+  private final long[] served = new long[Protocol.OPCODE_LIMIT];
+
   Worker(Session session, int fd, WorkerRequest request, Arena arena) {
     this.session = session;
     this.fs = session.filesystem;
@@ -40,8 +43,9 @@ final class Worker implements Runnable {
     this.directory = new DirectoryBuffer(replyBody);
   }
 
-  int fd() {
-    return fd;
+  /** How many requests of {@code opcode} this worker has served (a racy but harmless read). */
+  long served(int opcode) {
+    return served[opcode];
   }
 
   @Override
@@ -93,6 +97,7 @@ final class Worker implements Runnable {
 
   private void serve() {
     int opcode = in.get(JAVA_INT_UNALIGNED, Protocol.IN_OPCODE);
+    served[Math.floorMod(opcode, Protocol.OPCODE_LIMIT)]++;
     long unique = in.get(JAVA_LONG_UNALIGNED, Protocol.IN_UNIQUE);
     long nodeId = in.get(JAVA_LONG_UNALIGNED, Protocol.IN_NODEID);
     request.begin(
@@ -209,7 +214,9 @@ final class Worker implements Runnable {
 
   private void opendir(long unique, long nodeId, long arg) throws FuseException {
     var dir = fs.opendir(request, nodeId, in.get(JAVA_INT_UNALIGNED, arg));
-    writeOpenOut(dir.handle(), openFlags(dir), 0);
+    // For a directory, keeping the cache also means caching its listing (FOPEN_CACHE_DIR).
+    int openFlags = openFlags(dir) | (dir.keepCache() ? Protocol.FOPEN_CACHE_DIR : 0);
+    writeOpenOut(dir.handle(), openFlags, 0);
     if (!reply(unique, Protocol.OPEN_OUT_SIZE)) {
       fs.releasedir(nodeId, dir.handle());
     }

@@ -30,5 +30,6 @@ public final class MirrorMain {
     System.out.flush();
     mount.awaitEnd();
     System.out.println("reads=" + fs.readCount());
+    System.out.println("requests=" + mount.requestCounts());
   }
 }

@@ -35,6 +35,7 @@ class PassthroughIT {
           "cmp",
           source.resolve("random.bin").toString(),
           mountPoint.resolve("random.bin").toString());
+      assertThat(mount.requestCounts()).containsKey("OPEN").doesNotContainKey("READ");
     }
     assertThat(mirror.readCount()).isZero();
   }
