@@ -86,36 +86,53 @@ public final class Posix {
     }
   }
 
+  /** Per-thread scratch for lstat: errno capture, a PATH_MAX path and a struct stat. */
+  private record StatScratch(MemorySegment state, MemorySegment path, MemorySegment buffer) {}
+
+  private static final ThreadLocal<StatScratch> STAT_SCRATCH =
+      ThreadLocal.withInitial(
+          () -> {
+            var arena = Arena.ofAuto();
+            return new StatScratch(
+                arena.allocate(Linker.Option.captureStateLayout()),
+                arena.allocate(4097),
+                arena.allocate(STAT_SIZE, 8));
+          });
+
   public static Stat lstat(byte[] path) throws PosixException {
-    try (var arena = Arena.ofConfined()) {
-      var state = arena.allocate(Linker.Option.captureStateLayout());
-      var buf = arena.allocate(STAT_SIZE, 8);
-      int result = (int) LSTAT.invokeExact(state, Libc.cString(arena, path), buf);
-      if (result < 0) {
-        throw new PosixException("lstat", (int) ERRNO_VALUE.get(state, 0L));
-      }
-      return new Stat(
-          buf.get(JAVA_LONG, 0),
-          buf.get(JAVA_LONG, 8),
-          buf.get(JAVA_LONG, 16),
-          buf.get(JAVA_INT, 24),
-          buf.get(JAVA_INT, 28),
-          buf.get(JAVA_INT, 32),
-          buf.get(JAVA_LONG, 40),
-          buf.get(JAVA_LONG, 48),
-          buf.get(JAVA_LONG, 56),
-          buf.get(JAVA_LONG, 64),
-          buf.get(JAVA_LONG, 72),
-          buf.get(JAVA_LONG, 80),
-          buf.get(JAVA_LONG, 88),
-          buf.get(JAVA_LONG, 96),
-          buf.get(JAVA_LONG, 104),
-          buf.get(JAVA_LONG, 112));
-    } catch (PosixException e) {
-      throw e;
+    var scratch = STAT_SCRATCH.get();
+    if (path.length >= scratch.path().byteSize()) {
+      throw new PosixException("lstat", 36); // ENAMETOOLONG
+    }
+    MemorySegment.copy(path, 0, scratch.path(), JAVA_BYTE, 0, path.length);
+    scratch.path().set(JAVA_BYTE, path.length, (byte) 0);
+    var buf = scratch.buffer();
+    int result;
+    try {
+      result = (int) LSTAT.invokeExact(scratch.state(), scratch.path(), buf);
     } catch (Throwable t) {
       throw new AssertionError(t);
     }
+    if (result < 0) {
+      throw new PosixException("lstat", (int) ERRNO_VALUE.get(scratch.state(), 0L));
+    }
+    return new Stat(
+        buf.get(JAVA_LONG, 0),
+        buf.get(JAVA_LONG, 8),
+        buf.get(JAVA_LONG, 16),
+        buf.get(JAVA_INT, 24),
+        buf.get(JAVA_INT, 28),
+        buf.get(JAVA_INT, 32),
+        buf.get(JAVA_LONG, 40),
+        buf.get(JAVA_LONG, 48),
+        buf.get(JAVA_LONG, 56),
+        buf.get(JAVA_LONG, 64),
+        buf.get(JAVA_LONG, 72),
+        buf.get(JAVA_LONG, 80),
+        buf.get(JAVA_LONG, 88),
+        buf.get(JAVA_LONG, 96),
+        buf.get(JAVA_LONG, 104),
+        buf.get(JAVA_LONG, 112));
   }
 
   public static byte[] readlink(byte[] path) throws PosixException {
