@@ -168,6 +168,24 @@ public class MirrorFilesystem implements FuseFilesystem {
   }
 
   @Override
+  public byte[] getxattr(Request request, long ino, byte[] name) throws FuseException {
+    try {
+      return Posix.getxattr(node(ino).path(), name);
+    } catch (Posix.PosixException e) {
+      throw new FuseException(e.errno);
+    }
+  }
+
+  @Override
+  public byte[] listxattr(Request request, long ino) throws FuseException {
+    try {
+      return Posix.listxattr(node(ino).path());
+    } catch (Posix.PosixException e) {
+      throw new FuseException(e.errno);
+    }
+  }
+
+  @Override
   public FilesystemStats statfs(Request request, long ino) {
     return FilesystemStats.readOnly(0, nodes.size());
   }

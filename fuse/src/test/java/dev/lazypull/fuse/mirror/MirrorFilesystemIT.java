@@ -124,6 +124,17 @@ class MirrorFilesystemIT {
   }
 
   @Test
+  void xattr_listAndGet_matchSource() throws Exception {
+    var dump = "getfattr --absolute-names -d -m - a.txt dir/hardlink";
+    var fromMount = FuseHost.bash(mountPoint, dump);
+
+    assertThat(new String(fromMount)).contains("user.origin=\"lazypull\"").contains("user.empty");
+    assertThat(fromMount).isEqualTo(FuseHost.bash(source, dump));
+    assertThatThrownBy(() -> FuseHost.run(mountPoint, "getfattr", "-n", "user.absent", "a.txt"))
+        .hasMessageContaining("No such attribute");
+  }
+
+  @Test
   void readdir_tenThousandEntries_isComplete() throws Exception {
     var listed = names(Posix.list(SourceTree.bytes(mountPoint.resolve("many"))));
 

@@ -32,6 +32,10 @@ public final class Posix {
   private static final MethodHandle OPENDIR = bind("opendir", ADDRESS, ADDRESS);
   private static final MethodHandle READDIR = bind("readdir", ADDRESS, ADDRESS);
   private static final MethodHandle CLOSEDIR = bind("closedir", JAVA_INT, ADDRESS);
+  private static final MethodHandle LGETXATTR =
+      bind("lgetxattr", JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG);
+  private static final MethodHandle LLISTXATTR =
+      bind("llistxattr", JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG);
   private static final MethodHandle MKNOD = bind("mknod", JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG);
 
   /** glibc's x86-64 struct stat is 144 bytes. */
@@ -182,6 +186,43 @@ public final class Posix {
         }
       }
       return names;
+    } catch (PosixException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /** The value of extended attribute {@code name} of {@code path} (not following a symlink). */
+  public static byte[] getxattr(byte[] path, byte[] name) throws PosixException {
+    try (var arena = Arena.ofConfined()) {
+      var state = arena.allocate(Linker.Option.captureStateLayout());
+      var value = arena.allocate(65536);
+      long length =
+          (long)
+              LGETXATTR.invokeExact(
+                  state, Libc.cString(arena, path), Libc.cString(arena, name), value, 65536L);
+      if (length < 0) {
+        throw new PosixException("lgetxattr", (int) ERRNO_VALUE.get(state, 0L));
+      }
+      return value.asSlice(0, length).toArray(JAVA_BYTE);
+    } catch (PosixException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /** The extended attribute names of {@code path}, each ending in NUL, as llistxattr(2) gives. */
+  public static byte[] listxattr(byte[] path) throws PosixException {
+    try (var arena = Arena.ofConfined()) {
+      var state = arena.allocate(Linker.Option.captureStateLayout());
+      var names = arena.allocate(65536);
+      long length = (long) LLISTXATTR.invokeExact(state, Libc.cString(arena, path), names, 65536L);
+      if (length < 0) {
+        throw new PosixException("llistxattr", (int) ERRNO_VALUE.get(state, 0L));
+      }
+      return names.asSlice(0, length).toArray(JAVA_BYTE);
     } catch (PosixException e) {
       throw e;
     } catch (Throwable t) {

@@ -41,6 +41,8 @@ final class SourceTree {
         "n=$(printf 'bad-\\xff\\xfe.txt'); printf 'not utf-8\\n' > \"$n\";"
             + " d=$(printf 'dir-\\xc3\\x28'); mkdir \"$d\"; printf x > \"$d/$(printf '\\x80')\"");
     random(root.resolve("random.bin"), 16 << 20, 1);
+    FuseHost.run(root, "setfattr", "-n", "user.origin", "-v", "lazypull", "a.txt");
+    FuseHost.run(root, "setfattr", "-n", "user.empty", "a.txt");
     Files.writeString(root.resolve("explode.txt"), "reading this fails\n");
     Files.writeString(root.resolve("slow.txt"), "reading this waits for an interrupt\n");
   }
