@@ -78,6 +78,14 @@ public final class FuseMount implements AutoCloseable {
     }
   }
 
+  /**
+   * Detaches a mount at {@code mountPoint} whose server died ("Transport endpoint is not
+   * connected"); returns true if there was one. {@link #mount} does this itself.
+   */
+  public static boolean detachDeadMount(Path mountPoint) throws IOException {
+    return KernelMounter.detachDeadMount(mountPoint.toAbsolutePath().toString());
+  }
+
   private static long initialize(String target, Worker first, Session session, MountOptions options)
       throws IOException {
     try {

@@ -23,7 +23,7 @@ final class Worker implements Runnable {
   private final int fd;
   private final WorkerRequest request;
   private final MemorySegment in;
-  private final MemorySegment out;
+  private final ReplyChannel reply;
   private final MemorySegment replyBody;
   private final DirectoryBuffer directory;
 
@@ -38,8 +38,9 @@ final class Worker implements Runnable {
     // The kernel refuses reads into a buffer smaller than one write request: max_write plus the
     // in header and struct fuse_write_in.
     this.in = arena.allocate(session.maxWrite + 4096L, 4096);
-    this.out = arena.allocate(Protocol.OUT_HEADER_SIZE + Math.max(session.maxWrite, 65536), 4096);
-    this.replyBody = out.asSlice(Protocol.OUT_HEADER_SIZE);
+    // Replies carry at most max_write bytes of data, or an extended attribute (up to 64 KiB).
+    this.reply = new ReplyChannel(fd, Math.max(session.maxWrite, 65536), arena);
+    this.replyBody = reply.body();
     this.directory = new DirectoryBuffer(replyBody);
   }
 
@@ -92,7 +93,7 @@ final class Worker implements Runnable {
         replyBody,
         session.maxWrite,
         wantPassthrough,
-        body -> reply(unique, body));
+        body -> reply.send(unique, body));
   }
 
   private void serve() {
@@ -109,12 +110,12 @@ final class Worker implements Runnable {
       dispatch(opcode, unique, nodeId);
     } catch (FuseException e) {
       if (expectsReply(opcode)) {
-        replyError(unique, e.errno());
+        reply.sendError(unique, e.errno());
       }
     } catch (Throwable t) { // a buggy callback must not kill the loop
       session.failures.callbackFailed(opcode, nodeId, t);
       if (expectsReply(opcode)) {
-        replyError(unique, Errno.EIO);
+        reply.sendError(unique, Errno.EIO);
       }
     } finally {
       request.end();
@@ -135,11 +136,11 @@ final class Worker implements Runnable {
       case Protocol.LOOKUP -> lookup(unique, nodeId, arg);
       case Protocol.GETATTR -> {
         AttributesWriter.writeAttrOut(replyBody, 0, fs.getattr(request, nodeId));
-        reply(unique, Protocol.ATTR_OUT_SIZE);
+        reply.send(unique, Protocol.ATTR_OUT_SIZE);
       }
       case Protocol.FORGET -> fs.forget(nodeId, in.get(JAVA_LONG_UNALIGNED, arg));
       case Protocol.BATCH_FORGET -> batchForget(arg);
-      case Protocol.READLINK -> replyBytes(unique, fs.readlink(request, nodeId));
+      case Protocol.READLINK -> reply.sendBytes(unique, fs.readlink(request, nodeId));
       case Protocol.OPEN -> open(unique, nodeId, arg);
       case Protocol.RELEASE -> release(unique, nodeId, arg);
       case Protocol.OPENDIR -> opendir(unique, nodeId, arg);
@@ -147,7 +148,7 @@ final class Worker implements Runnable {
       case Protocol.READDIRPLUS -> readdir(unique, nodeId, arg, true);
       case Protocol.RELEASEDIR -> {
         fs.releasedir(nodeId, in.get(JAVA_LONG_UNALIGNED, arg));
-        reply(unique, 0);
+        reply.send(unique, 0);
       }
       case Protocol.STATFS -> statfs(unique, nodeId);
       case Protocol.GETXATTR -> getxattr(unique, nodeId, arg);
@@ -155,15 +156,15 @@ final class Worker implements Runnable {
           xattrReply(unique, in.get(JAVA_INT_UNALIGNED, arg), fs.listxattr(request, nodeId));
       case Protocol.ACCESS -> {
         fs.access(request, nodeId, in.get(JAVA_INT_UNALIGNED, arg));
-        reply(unique, 0);
+        reply.send(unique, 0);
       }
       case Protocol.LSEEK -> lseek(unique, nodeId, arg);
       case Protocol.INTERRUPT -> interrupt(unique, arg);
       case Protocol.DESTROY -> {
         session.destroy();
-        reply(unique, 0);
+        reply.send(unique, 0);
       }
-      default -> replyError(unique, Errno.ENOSYS);
+      default -> reply.sendError(unique, Errno.ENOSYS);
     }
   }
 
@@ -173,13 +174,13 @@ final class Worker implements Runnable {
     long fileOffset = in.get(JAVA_LONG_UNALIGNED, arg + 8);
     int size = Math.min(in.get(JAVA_INT_UNALIGNED, arg + 16), (int) replyBody.byteSize());
     int count = fs.read(request, nodeId, handle, fileOffset, size, replyBody);
-    reply(unique, Math.max(0, Math.min(count, size)));
+    reply.send(unique, Math.max(0, Math.min(count, size)));
   }
 
   private void lookup(long unique, long parent, long arg) throws FuseException {
     var entry = fs.lookup(request, parent, nulTerminated(arg));
     AttributesWriter.writeEntry(replyBody, 0, entry);
-    reply(unique, Protocol.ENTRY_OUT_SIZE);
+    reply.send(unique, Protocol.ENTRY_OUT_SIZE);
   }
 
   /** struct fuse_batch_forget_in: count u32, dummy u32, then {nodeid, nlookup} pairs. */
@@ -206,7 +207,7 @@ final class Worker implements Runnable {
       }
     }
     writeOpenOut(file.handle(), openFlags, backingId);
-    if (!reply(unique, Protocol.OPEN_OUT_SIZE)) {
+    if (!reply.send(unique, Protocol.OPEN_OUT_SIZE)) {
       session.closeBacking(file.handle());
       fs.release(nodeId, file.handle());
     }
@@ -217,7 +218,7 @@ final class Worker implements Runnable {
     // For a directory, keeping the cache also means caching its listing (FOPEN_CACHE_DIR).
     int openFlags = openFlags(dir) | (dir.keepCache() ? Protocol.FOPEN_CACHE_DIR : 0);
     writeOpenOut(dir.handle(), openFlags, 0);
-    if (!reply(unique, Protocol.OPEN_OUT_SIZE)) {
+    if (!reply.send(unique, Protocol.OPEN_OUT_SIZE)) {
       fs.releasedir(nodeId, dir.handle());
     }
   }
@@ -238,7 +239,7 @@ final class Worker implements Runnable {
     long handle = in.get(JAVA_LONG_UNALIGNED, arg);
     session.closeBacking(handle);
     fs.release(nodeId, handle);
-    reply(unique, 0);
+    reply.send(unique, 0);
   }
 
   private void readdir(long unique, long nodeId, long arg, boolean plus) throws FuseException {
@@ -246,7 +247,7 @@ final class Worker implements Runnable {
     long offset = in.get(JAVA_LONG_UNALIGNED, arg + 8);
     directory.reset(plus, in.get(JAVA_INT_UNALIGNED, arg + 16));
     fs.readdir(request, nodeId, handle, offset, directory);
-    reply(unique, directory.used());
+    reply.send(unique, directory.used());
   }
 
   /** struct fuse_kstatfs. */
@@ -261,7 +262,7 @@ final class Worker implements Runnable {
     replyBody.set(JAVA_INT_UNALIGNED, 40, stats.blockSize());
     replyBody.set(JAVA_INT_UNALIGNED, 44, stats.maxNameLength());
     replyBody.set(JAVA_INT_UNALIGNED, 48, stats.fragmentSize());
-    reply(unique, Protocol.KSTATFS_SIZE);
+    reply.send(unique, Protocol.KSTATFS_SIZE);
   }
 
   /** struct fuse_getxattr_in: size u32, padding u32, then the NUL-terminated name. */
@@ -275,11 +276,11 @@ final class Worker implements Runnable {
     if (size == 0) {
       replyBody.set(JAVA_INT_UNALIGNED, 0, value.length);
       replyBody.set(JAVA_INT_UNALIGNED, 4, 0);
-      reply(unique, 8);
+      reply.send(unique, 8);
     } else if (value.length > size) {
-      replyError(unique, Errno.ERANGE);
+      reply.sendError(unique, Errno.ERANGE);
     } else {
-      replyBytes(unique, value);
+      reply.sendBytes(unique, value);
     }
   }
 
@@ -289,7 +290,7 @@ final class Worker implements Runnable {
     long fileOffset = in.get(JAVA_LONG_UNALIGNED, arg + 8);
     int whence = in.get(JAVA_INT_UNALIGNED, arg + 16);
     replyBody.set(JAVA_LONG_UNALIGNED, 0, fs.lseek(request, nodeId, handle, fileOffset, whence));
-    reply(unique, 8);
+    reply.send(unique, 8);
   }
 
   /**
@@ -300,7 +301,7 @@ final class Worker implements Runnable {
   private void interrupt(long unique, long arg) {
     long target = in.get(JAVA_LONG_UNALIGNED, arg);
     if (!session.interrupt(target)) {
-      replyError(unique, Errno.EAGAIN);
+      reply.sendError(unique, Errno.EAGAIN);
     }
   }
 
@@ -311,38 +312,5 @@ final class Worker implements Runnable {
       end++;
     }
     return in.asSlice(at, end - at).toArray(JAVA_BYTE);
-  }
-
-  private void replyBytes(long unique, byte[] bytes) {
-    MemorySegment.copy(bytes, 0, replyBody, JAVA_BYTE, 0, bytes.length);
-    reply(unique, bytes.length);
-  }
-
-  private void replyError(long unique, int errno) {
-    out.set(JAVA_INT_UNALIGNED, 0, (int) Protocol.OUT_HEADER_SIZE);
-    out.set(JAVA_INT_UNALIGNED, 4, -errno);
-    out.set(JAVA_LONG_UNALIGNED, 8, unique);
-    write(Protocol.OUT_HEADER_SIZE);
-  }
-
-  /** Sends the header and {@code bodyLength} bytes of reply body; false if the kernel refused. */
-  private boolean reply(long unique, int bodyLength) {
-    long length = Protocol.OUT_HEADER_SIZE + bodyLength;
-    out.set(JAVA_INT_UNALIGNED, 0, (int) length);
-    out.set(JAVA_INT_UNALIGNED, 4, 0);
-    out.set(JAVA_LONG_UNALIGNED, 8, unique);
-    return write(length);
-  }
-
-  private boolean write(long length) {
-    long written = Libc.write(fd, out, length);
-    if (written >= 0) {
-      return true;
-    }
-    // ENOENT: the request was interrupted and already finished by the kernel; nothing to do.
-    if (written != -Errno.ENOENT && written != -Errno.ENODEV) {
-      LOG.warn("FUSE worker: writing a reply failed: {}", Libc.strerror((int) -written));
-    }
-    return false;
   }
 }
