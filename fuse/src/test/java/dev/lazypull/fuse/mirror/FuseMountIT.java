@@ -67,7 +67,7 @@ class FuseMountIT {
     var server = startServerProcess(mountPoint);
     try {
       assertThat(Files.readString(mountPoint.resolve("a.txt"))).isEqualTo("hello\n");
-      FuseHost.run(work, "kill", "-9", Long.toString(server.pid()));
+      FuseHost.bash(work, "kill -9 " + server.pid());
       assertThat(server.waitFor(20, TimeUnit.SECONDS)).isTrue();
     } finally {
       server.destroyForcibly();
