@@ -51,6 +51,9 @@ final class DirectoryBuffer implements DirectoryFiller {
   @Override
   public boolean addEntry(byte[] name, Entry entry, long nextOffset) {
     var attributes = entry.attributes();
+    if (entry.isMissing()) {
+      throw new IllegalArgumentException("a missing entry cannot be listed in a directory");
+    }
     if (!plus) {
       return add(name, attributes.ino(), attributes.mode(), nextOffset);
     }

@@ -19,7 +19,10 @@ public interface FuseFilesystem {
 
   int SEEK_HOLE = 4;
 
-  /** Resolves {@code name} (raw bytes, no NUL) in directory {@code parent}; counts one lookup. */
+  /**
+   * Resolves {@code name} (raw bytes, no NUL) in directory {@code parent}; counts one lookup. A
+   * missing name is ENOENT, or {@link Entry#missing} to let the kernel cache its absence.
+   */
   Entry lookup(Request request, long parent, byte[] name) throws FuseException;
 
   /** The kernel drops {@code lookups} references to {@code ino}; at zero it may be forgotten. */

@@ -179,6 +179,7 @@ final class Worker implements Runnable {
 
   private void lookup(long unique, long parent, long arg) throws FuseException {
     var entry = fs.lookup(request, parent, nulTerminated(arg));
+    // A missing entry goes out with node id 0: the kernel's ENOENT that it may cache.
     AttributesWriter.writeEntry(replyBody, 0, entry);
     reply.send(unique, Protocol.ENTRY_OUT_SIZE);
   }

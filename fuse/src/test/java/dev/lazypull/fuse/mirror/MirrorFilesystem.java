@@ -56,10 +56,19 @@ public class MirrorFilesystem implements FuseFilesystem {
     return reads.sum();
   }
 
+  /** Missing names are remembered by the kernel: the source does not change while mounted. */
   @Override
   public Entry lookup(Request request, long parent, byte[] name) throws FuseException {
     var path = child(node(parent).path(), name);
-    var stat = lstat(path);
+    Posix.Stat stat;
+    try {
+      stat = Posix.lstat(path);
+    } catch (Posix.PosixException e) {
+      if (e.errno == Errno.ENOENT) {
+        return Entry.missing(TIMEOUT);
+      }
+      throw new FuseException(e.errno);
+    }
     var node =
         bySource.computeIfAbsent(new SourceKey(stat.dev(), stat.ino()), key -> register(path));
     return Entry.of(attributes(node.id(), stat), TIMEOUT);
@@ -148,7 +157,11 @@ public class MirrorFilesystem implements FuseFilesystem {
       if (Arrays.equals(name, DOT) || Arrays.equals(name, DOT_DOT)) {
         added = filler.add(name, ino, Attributes.S_IFDIR, i + 1);
       } else if (filler.plus()) {
-        added = filler.addEntry(name, lookup(request, ino, name), i + 1);
+        var entry = lookup(request, ino, name);
+        if (entry.isMissing()) {
+          continue; // removed from the source since opendir
+        }
+        added = filler.addEntry(name, entry, i + 1);
       } else {
         var stat = lstat(child(dir.path(), name));
         var node =

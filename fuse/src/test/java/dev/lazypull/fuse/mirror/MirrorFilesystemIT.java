@@ -294,6 +294,20 @@ class MirrorFilesystemIT {
   }
 
   @Test
+  void lookup_missingName_isCachedByKernel() throws Exception {
+    var missing = SourceTree.bytes(mountPoint.resolve("dir-that-does-not-exist"));
+    long before = mount.requestCounts().getOrDefault("LOOKUP", 0L);
+
+    for (int attempt = 0; attempt < 3; attempt++) {
+      assertThatThrownBy(() -> Posix.lstat(missing))
+          .isInstanceOfSatisfying(
+              Posix.PosixException.class, e -> assertThat(e.errno).isEqualTo(2)); // ENOENT
+    }
+
+    assertThat(mount.requestCounts().getOrDefault("LOOKUP", 0L) - before).isEqualTo(1);
+  }
+
+  @Test
   void mount_showsSourceAndSubtype() throws Exception {
     assertThat(FuseHost.mountLine(mountPoint))
         .startsWith("lazypull-test " + mountPoint + " fuse.mirror ro,nosuid,nodev");
