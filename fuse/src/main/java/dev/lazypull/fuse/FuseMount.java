@@ -56,8 +56,10 @@ public final class FuseMount implements AutoCloseable {
     var arena = Arena.ofShared();
     var fds = new ArrayList<Integer>();
     fds.add(fd);
+    boolean mounted = false;
     try {
       KernelMounter.mount(fd, target, options);
+      mounted = true;
       var session = new Session(filesystem, fd, options.maxWrite(), options.workers());
       var workers = new ArrayList<Worker>();
       workers.add(new Worker(session, fd, session.requests[0], arena));
@@ -72,6 +74,9 @@ public final class FuseMount implements AutoCloseable {
       }
       return new FuseMount(target, session, workers, fds, arena);
     } catch (IOException | RuntimeException e) {
+      if (mounted) {
+        KernelMounter.unmount(target, true); // never leave a mount nobody serves
+      }
       fds.forEach(Libc::close);
       arena.close();
       throw e;
@@ -88,18 +93,13 @@ public final class FuseMount implements AutoCloseable {
 
   private static long initialize(String target, Worker first, Session session, MountOptions options)
       throws IOException {
-    try {
-      long agreed = first.serveInit(options.passthrough());
-      if ((agreed & Protocol.PASSTHROUGH) != 0) {
-        session.enablePassthrough();
-      } else if (options.passthrough()) {
-        LOG.info("FUSE at {}: the kernel offers no passthrough; all reads go through", target);
-      }
-      return agreed;
-    } catch (IOException e) {
-      KernelMounter.unmount(target, true);
-      throw e;
+    long agreed = first.serveInit(options.passthrough());
+    if ((agreed & Protocol.PASSTHROUGH) != 0) {
+      session.enablePassthrough();
+    } else if (options.passthrough()) {
+      LOG.info("FUSE at {}: the kernel offers no passthrough; all reads go through", target);
     }
+    return agreed;
   }
 
   private static int cloneOrShare(int fd) {
