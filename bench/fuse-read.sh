@@ -6,8 +6,8 @@
 #   - the same with FUSE passthrough; target >= 0.95x
 #   - the same with the source file in page cache (transport cost alone, no disk)
 #   - stat of 10,000 files: the first listing of a directory (every entry comes from the server
-#     with readdirplus), once with the server's JIT cold and once warmed up on another directory
-#     of 10,000; then again from the kernel's caches. Target <= 2x the local time
+#     with readdirplus), once with the server's JIT cold and once warmed up on three other
+#     directories of 10,000; then again from the kernel's caches. Target <= 2x the local time
 # Each read figure is the best of three (the machine is shared; one run is mostly noise).
 # Usage: bench/fuse-read.sh [work-dir]   (root; default work dir under /var/tmp)
 set -euo pipefail
@@ -30,11 +30,13 @@ echo "building the fuse module..." >&2
   dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >&2)
 cp="$root/fuse/target/classes:$root/fuse/target/test-classes:$(cat "$work/cp.txt")"
 
-mkdir -p "$src/many" "$src/many2" "$mnt"
+mkdir -p "$src/many" "$src/warmup1" "$src/warmup2" "$src/warmup3" "$mnt"
 echo "writing a 1 GiB file and 10,000 small ones in $src..." >&2
 head -c $((1 << 30)) /dev/urandom > "$src/big.bin"
 (cd "$src/many" && seq -f 'file-%05g' 1 10000 | xargs touch)
-(cd "$src/many2" && seq -f 'file-%05g' 1 10000 | xargs touch)
+for w in warmup1 warmup2 warmup3; do
+  (cd "$src/$w" && seq -f 'file-%05g' 1 10000 | xargs touch)
+done
 sync
 
 now() { date +%s.%N; }
@@ -114,7 +116,9 @@ start_server
 fuse_cold=$(best_read_seconds "$mnt/big.bin" "$src/big.bin" "$mnt/big.bin")
 read_seconds "$src/big.bin" > /dev/null
 fuse_warm=$(best_read_seconds "$mnt/big.bin" "$mnt/big.bin")
-fuse_stat_fresh=$(stat_seconds "$mnt/many2")
+fuse_stat_fresh=$(stat_seconds "$mnt/warmup1")
+stat_seconds "$mnt/warmup2" > /dev/null
+stat_seconds "$mnt/warmup3" > /dev/null
 fuse_stat_warm=$(stat_seconds "$mnt/many")
 fuse_stat_again=$(stat_best_seconds "$mnt/many")
 stop_server
