@@ -1,0 +1,75 @@
+package dev.lazypull.cli;
+
+import dev.lazypull.ztoc.Ztoc;
+import dev.lazypull.ztoc.ZtocBuilder;
+import dev.lazypull.ztoc.ZtocCodec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code lazypull ztoc create LAYER --output FILE}: indexes a local gzip or tar layer. */
+@Command(
+    name = "create",
+    mixinStandardHelpOptions = true,
+    description = "Build the zTOC of a local layer file (gzip or uncompressed tar).")
+public final class ZtocCreateCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "LAYER_FILE", description = "The layer blob.")
+  Path layer;
+
+  @Option(
+      names = "--span-size",
+      paramLabel = "BYTES",
+      description = "Uncompressed bytes per span (default ${DEFAULT-VALUE}).")
+  long spanSize = ZtocBuilder.DEFAULT_SPAN_SIZE;
+
+  @Option(
+      names = {"-o", "--output"},
+      required = true,
+      paramLabel = "FILE")
+  Path output;
+
+  @Override
+  public Integer call() {
+    try {
+      var builder = new ZtocBuilder(spanSize, "lazypull " + Version.current());
+      Ztoc ztoc = builder.build(layer);
+      writeAtomically(ZtocCodec.encode(ztoc));
+      spec.commandLine()
+          .getErr()
+          .printf(
+              "wrote %s: %d files, %d spans of %d bytes, layer %d bytes (%d uncompressed)%n",
+              output,
+              ztoc.files().size(),
+              ztoc.spanCount(),
+              spanSize,
+              ztoc.compressedArchiveSize(),
+              ztoc.uncompressedArchiveSize());
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return CommandFailure.report(spec.commandLine().getErr(), "ztoc create " + layer, e);
+    }
+  }
+
+  // Never leave a half-written zTOC where a reader would take it for a whole one.
+  private void writeAtomically(byte[] bytes) throws IOException {
+    Path absolute = output.toAbsolutePath();
+    Path temp = Files.createTempFile(absolute.getParent(), ".ztoc-", ".tmp");
+    try {
+      Files.write(temp, bytes);
+      Files.move(
+          temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+}

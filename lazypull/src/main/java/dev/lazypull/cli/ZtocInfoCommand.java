@@ -1,0 +1,157 @@
+package dev.lazypull.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.lazypull.ztoc.FileMetadata;
+import dev.lazypull.ztoc.Span;
+import dev.lazypull.ztoc.Ztoc;
+import dev.lazypull.ztoc.ZtocCodec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code lazypull ztoc info FILE [--json]}: shows a zTOC's spans and files. */
+@Command(
+    name = "info",
+    mixinStandardHelpOptions = true,
+    description = "Show a zTOC: sizes, spans with their ranges and digests, files.")
+public final class ZtocInfoCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "ZTOC_FILE")
+  Path file;
+
+  @Option(names = "--json", description = "Print JSON instead of text.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    try {
+      Ztoc ztoc = ZtocCodec.decode(Files.readAllBytes(file), file.toString());
+      PrintWriter out = spec.commandLine().getOut();
+      if (json) {
+        new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .writeValue(out, describe(ztoc));
+        out.println();
+      } else {
+        printText(ztoc, out);
+      }
+      out.flush();
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return CommandFailure.report(spec.commandLine().getErr(), "ztoc info " + file, e);
+    }
+  }
+
+  static Map<String, Object> describe(Ztoc ztoc) {
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("version", ztoc.version());
+    root.put("build_tool_identifier", ztoc.buildToolIdentifier());
+    root.put("compressed_archive_size", ztoc.compressedArchiveSize());
+    root.put("uncompressed_archive_size", ztoc.uncompressedArchiveSize());
+    root.put("compression_algorithm", ztoc.compressionInfo().algorithm().name().toLowerCase());
+    root.put("span_size", ztoc.compressionInfo().layout().spanSize());
+    root.put("spans", ztoc.spans().stream().map(ZtocInfoCommand::describe).toList());
+    root.put("files", ztoc.files().stream().map(f -> describe(ztoc, f)).toList());
+    return root;
+  }
+
+  private static Map<String, Object> describe(Span span) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", span.id());
+    m.put("compressed_start", span.compressedStart());
+    m.put("compressed_end", span.compressedEnd());
+    m.put("uncompressed_start", span.uncompressedStart());
+    m.put("uncompressed_end", span.uncompressedEnd());
+    m.put("digest", span.digest().toString());
+    return m;
+  }
+
+  private static Map<String, Object> describe(Ztoc ztoc, FileMetadata f) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("name", f.name());
+    m.put("path", "/" + f.path());
+    m.put("type", f.type().ztocName());
+    m.put("uncompressed_offset", f.uncompressedOffset());
+    m.put("uncompressed_size", f.uncompressedSize());
+    if (!f.linkName().isEmpty()) {
+      m.put("linkname", f.linkName());
+    }
+    m.put("mode", "0" + Long.toOctalString(f.mode()));
+    m.put("uid", f.uid());
+    m.put("gid", f.gid());
+    m.put("mod_time", f.modTime());
+    if (f.devMajor() != 0 || f.devMinor() != 0) {
+      m.put("devmajor", f.devMajor());
+      m.put("devminor", f.devMinor());
+    }
+    if (!f.xattrs().isEmpty()) {
+      Map<String, String> xattrs = new LinkedHashMap<>();
+      f.xattrs().forEach(x -> xattrs.put(x.key(), x.value()));
+      m.put("pax_records", xattrs);
+    }
+    m.put("spans", spansOf(ztoc, f));
+    return m;
+  }
+
+  private static List<Integer> spansOf(Ztoc ztoc, FileMetadata f) {
+    if (f.uncompressedSize() == 0) {
+      return List.of();
+    }
+    int first = ztoc.spanOf(f.uncompressedOffset());
+    int last = ztoc.spanOf(f.uncompressedEnd() - 1);
+    return java.util.stream.IntStream.rangeClosed(first, last).boxed().toList();
+  }
+
+  private static void printText(Ztoc ztoc, PrintWriter out) {
+    out.printf("version:            %s%n", ztoc.version());
+    out.printf("build tool:         %s%n", ztoc.buildToolIdentifier());
+    out.printf("compression:        %s%n", ztoc.compressionInfo().algorithm().name().toLowerCase());
+    out.printf("compressed size:    %d%n", ztoc.compressedArchiveSize());
+    out.printf("uncompressed size:  %d%n", ztoc.uncompressedArchiveSize());
+    out.printf("span size:          %d%n", ztoc.compressionInfo().layout().spanSize());
+    out.printf("spans:              %d%n", ztoc.spanCount());
+    out.printf("%5s  %-25s  %-25s  %s%n", "SPAN", "COMPRESSED", "UNCOMPRESSED", "DIGEST");
+    for (Span s : ztoc.spans()) {
+      out.printf(
+          "%5d  %-25s  %-25s  %s%n",
+          s.id(),
+          "[" + s.compressedStart() + "," + s.compressedEnd() + ")",
+          "[" + s.uncompressedStart() + "," + s.uncompressedEnd() + ")",
+          s.digest());
+    }
+    out.printf("files:              %d%n", ztoc.files().size());
+    out.printf("%-8s %7s %12s %12s %-9s %s%n", "TYPE", "MODE", "OFFSET", "SIZE", "SPANS", "PATH");
+    for (FileMetadata f : ztoc.files()) {
+      List<Integer> spans = spansOf(ztoc, f);
+      String spanText =
+          spans.isEmpty()
+              ? "-"
+              : spans.size() == 1
+                  ? "" + spans.getFirst()
+                  : spans.getFirst() + "-" + spans.getLast();
+      String link = f.linkName().isEmpty() ? "" : " -> " + f.linkName();
+      out.printf(
+          "%-8s %7s %12d %12d %-9s /%s%s%n",
+          f.type().ztocName(),
+          Long.toOctalString(f.mode() & 07777),
+          f.uncompressedOffset(),
+          f.uncompressedSize(),
+          spanText,
+          f.path(),
+          link);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package dev.lazypull.ztoc;
+
+import com.google.flatbuffers.Table;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
+
+/** Reads one FlatBuffers table by field id (vtable slot {@code 4 + 2 * id}). */
+final class FlatTable extends Table {
+
+  private FlatTable(int position, ByteBuffer bb) {
+    __reset(position, bb);
+  }
+
+  static FlatTable root(ByteBuffer bb) {
+    return new FlatTable(bb.getInt(bb.position()) + bb.position(), bb);
+  }
+
+  private int slot(int id) {
+    return __offset(4 + 2 * id);
+  }
+
+  boolean has(int id) {
+    return slot(id) != 0;
+  }
+
+  long getLong(int id, long fallback) {
+    int o = slot(id);
+    return o != 0 ? bb.getLong(o + bb_pos) : fallback;
+  }
+
+  int getInt(int id, int fallback) {
+    int o = slot(id);
+    return o != 0 ? bb.getInt(o + bb_pos) : fallback;
+  }
+
+  long getUnsignedInt(int id) {
+    return getInt(id, 0) & 0xffffffffL;
+  }
+
+  byte getByte(int id, byte fallback) {
+    int o = slot(id);
+    return o != 0 ? bb.get(o + bb_pos) : fallback;
+  }
+
+  String getString(int id) {
+    int o = slot(id);
+    if (o == 0) {
+      return "";
+    }
+    int at = __indirect(o + bb_pos);
+    int length = checkedLength(at, 1);
+    byte[] bytes = new byte[length];
+    bb.get(at + 4, bytes);
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  @Nullable FlatTable getTable(int id) {
+    int o = slot(id);
+    return o != 0 ? new FlatTable(__indirect(o + bb_pos), bb) : null;
+  }
+
+  int vectorLength(int id) {
+    int o = slot(id);
+    return o != 0 ? checkedLength(__indirect(o + bb_pos), 4) : 0;
+  }
+
+  // A corrupt length must fail as a bad buffer, not as a huge allocation.
+  private int checkedLength(int at, int elementSize) {
+    int length = bb.getInt(at);
+    if (length < 0 || (long) at + 4 + (long) length * elementSize > bb.limit()) {
+      throw new IndexOutOfBoundsException(
+          "vector of " + length + " at " + at + " runs past the " + bb.limit() + "-byte buffer");
+    }
+    return length;
+  }
+
+  FlatTable vectorTable(int id, int index) {
+    int element = __vector(slot(id)) + index * 4;
+    return new FlatTable(__indirect(element), bb);
+  }
+
+  String vectorString(int id, int index) {
+    int element = __vector(slot(id)) + index * 4;
+    return __string(element);
+  }
+
+  byte[] vectorBytes(int id) {
+    int o = slot(id);
+    if (o == 0) {
+      return new byte[0];
+    }
+    byte[] bytes = new byte[checkedLength(__indirect(o + bb_pos), 1)];
+    bb.get(__vector(o), bytes);
+    return bytes;
+  }
+}

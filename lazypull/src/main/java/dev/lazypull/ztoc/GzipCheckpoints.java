@@ -1,0 +1,120 @@
+package dev.lazypull.ztoc;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The checkpoints of a gzip layer and their 32 KiB windows, with the SOCI blob encoding:
+ * little-endian {@code int32 count, int64 span_size}, then per checkpoint {@code int64 in, int64
+ * out, uint8 bits, 32768 bytes window}.
+ */
+public final class GzipCheckpoints implements SpanLayout {
+
+  /** Bytes of history a checkpoint carries. */
+  public static final int WINDOW_SIZE = 32768;
+
+  static final int HEADER_SIZE = 12;
+  static final int ENTRY_SIZE = 8 + 8 + 1 + WINDOW_SIZE;
+
+  private final long spanSize;
+  private final List<Checkpoint> checkpoints;
+  private final byte[] windows;
+
+  /** Wraps checkpoints; {@code windows} holds their windows back to back, oldest byte first. */
+  public GzipCheckpoints(long spanSize, List<Checkpoint> checkpoints, byte[] windows) {
+    if (windows.length != (long) checkpoints.size() * WINDOW_SIZE) {
+      throw new IllegalArgumentException(
+          windows.length + " window bytes for " + checkpoints.size() + " checkpoints");
+    }
+    this.spanSize = spanSize;
+    this.checkpoints = List.copyOf(checkpoints);
+    this.windows = windows;
+  }
+
+  @Override
+  public long spanSize() {
+    return spanSize;
+  }
+
+  @Override
+  public int spanCount() {
+    return checkpoints.size();
+  }
+
+  public List<Checkpoint> checkpoints() {
+    return checkpoints;
+  }
+
+  public Checkpoint checkpoint(int index) {
+    return checkpoints.get(index);
+  }
+
+  /** A copy of checkpoint {@code index}'s window. */
+  public byte[] window(int index) {
+    byte[] window = new byte[WINDOW_SIZE];
+    System.arraycopy(windows, index * WINDOW_SIZE, window, 0, WINDOW_SIZE);
+    return window;
+  }
+
+  @Override
+  public byte[] encode() {
+    ByteBuffer out =
+        ByteBuffer.allocate(HEADER_SIZE + checkpoints.size() * ENTRY_SIZE)
+            .order(ByteOrder.LITTLE_ENDIAN);
+    out.putInt(checkpoints.size()).putLong(spanSize);
+    for (int i = 0; i < checkpoints.size(); i++) {
+      Checkpoint c = checkpoints.get(i);
+      out.putLong(c.compressedOffset()).putLong(c.uncompressedOffset()).put((byte) c.bits());
+      out.put(windows, i * WINDOW_SIZE, WINDOW_SIZE);
+    }
+    return out.array();
+  }
+
+  /**
+   * Decodes a blob. Blobs written by older SOCI versions leave out checkpoint 0 (their length is
+   * one entry short of the count); it is rebuilt as in 10, out 0, bits 0 with an empty window.
+   */
+  public static GzipCheckpoints decode(byte[] blob) throws ZtocException {
+    if (blob.length < HEADER_SIZE) {
+      throw new ZtocException("zTOC checkpoints blob is " + blob.length + " bytes, too short");
+    }
+    ByteBuffer in = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN);
+    int count = in.getInt();
+    long spanSize = in.getLong();
+    if (count <= 0 || spanSize <= 0) {
+      throw new ZtocException(
+          "zTOC checkpoints blob has count " + count + " and span size " + spanSize);
+    }
+    long full = HEADER_SIZE + (long) count * ENTRY_SIZE;
+    boolean withoutFirst = blob.length == full - ENTRY_SIZE;
+    if (blob.length != full && !withoutFirst) {
+      throw new ZtocException(
+          "zTOC checkpoints blob is "
+              + blob.length
+              + " bytes; "
+              + count
+              + " checkpoints need "
+              + full
+              + " (or "
+              + (full - ENTRY_SIZE)
+              + " without the first)");
+    }
+    List<Checkpoint> checkpoints = new ArrayList<>(count);
+    byte[] windows = new byte[count * WINDOW_SIZE];
+    int first = 0;
+    if (withoutFirst) {
+      checkpoints.add(new Checkpoint(10, 0, 0));
+      first = 1;
+    }
+    for (int i = first; i < count; i++) {
+      long compressedOffset = in.getLong();
+      long uncompressedOffset = in.getLong();
+      int bits = in.get() & 0xff;
+      checkpoints.add(new Checkpoint(compressedOffset, uncompressedOffset, bits));
+      in.get(windows, i * WINDOW_SIZE, WINDOW_SIZE);
+    }
+    return new GzipCheckpoints(spanSize, checkpoints, windows);
+  }
+}

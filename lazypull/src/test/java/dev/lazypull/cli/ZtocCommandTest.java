@@ -1,0 +1,121 @@
+package dev.lazypull.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lazypull.testing.TestLayers;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ZtocCommandTest {
+
+  @TempDir Path tmp;
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+  private Path layer;
+  private byte[] bigFile;
+
+  @BeforeEach
+  void writeLayer() throws Exception {
+    bigFile = TestLayers.textBytes(5, 600_000);
+    byte[] tar =
+        TestLayers.tar()
+            .dir("usr/")
+            .file("usr/small", "hello\n")
+            .file("usr/big", bigFile)
+            .hardlink("usr/big-again", "usr/big")
+            .symlink("usr/link", "big")
+            .file("usr/tail", TestLayers.randomBytes(1, 300_000))
+            .build()
+            .bytes();
+    layer = tmp.resolve("layer.tar.gz");
+    Files.write(layer, TestLayers.gzip(tar));
+  }
+
+  private int run(String... args) {
+    var cl = Main.newCommandLine();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    return cl.execute(args);
+  }
+
+  @Test
+  void create_info_getFile_workTogether() throws Exception {
+    Path ztoc = tmp.resolve("layer.ztoc");
+    Path extracted = tmp.resolve("big");
+
+    assertThat(
+            run("ztoc", "create", layer.toString(), "--span-size", "65536", "-o", ztoc.toString()))
+        .as(err.toString())
+        .isZero();
+    assertThat(run("ztoc", "info", ztoc.toString(), "--json")).as(err.toString()).isZero();
+    assertThat(
+            run(
+                "ztoc",
+                "get-file",
+                ztoc.toString(),
+                layer.toString(),
+                "/usr/big-again",
+                "-o",
+                extracted.toString()))
+        .as(err.toString())
+        .isZero();
+
+    JsonNode info = new ObjectMapper().readTree(out.toString());
+    assertThat(info.get("build_tool_identifier").asText()).startsWith("lazypull ");
+    assertThat(info.get("span_size").asLong()).isEqualTo(65536);
+    assertThat(info.get("spans").size()).isGreaterThan(5);
+    assertThat(info.get("files").get(2).get("path").asText()).isEqualTo("/usr/big");
+    assertThat(info.get("files").get(2).get("spans").size()).isGreaterThan(2);
+    assertThat(Files.readAllBytes(extracted)).isEqualTo(bigFile);
+    assertThat(err.toString()).contains("read ").contains("compressed bytes");
+  }
+
+  @Test
+  void getFile_symlinkOrMissing_failsWithOneLine() throws Exception {
+    Path ztoc = tmp.resolve("layer.ztoc");
+    run("ztoc", "create", layer.toString(), "-o", ztoc.toString());
+    err.getBuffer().setLength(0);
+
+    int code = run("ztoc", "get-file", ztoc.toString(), layer.toString(), "usr/link");
+
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString().strip())
+        .isEqualTo(
+            "lazypull ztoc get-file usr/link: usr/link is a symlink to big, not a regular"
+                + " file");
+    err.getBuffer().setLength(0);
+    assertThat(run("ztoc", "get-file", ztoc.toString(), layer.toString(), "nope")).isEqualTo(1);
+    assertThat(err.toString()).contains("no file nope");
+  }
+
+  @Test
+  void create_notALayer_failsWithOneLineAndNoOutputFile() throws Exception {
+    Path notLayer = tmp.resolve("notes.txt");
+    Files.writeString(notLayer, "just some text, not a layer at all");
+    Path ztoc = tmp.resolve("out.ztoc");
+
+    int code = run("ztoc", "create", notLayer.toString(), "-o", ztoc.toString());
+
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString().strip().lines()).hasSize(1);
+    assertThat(err.toString()).contains("neither gzip nor tar");
+    assertThat(ztoc).doesNotExist();
+  }
+
+  @Test
+  void info_corruptZtoc_failsWithOneLine() throws Exception {
+    Path bad = tmp.resolve("bad.ztoc");
+    Files.write(bad, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+
+    assertThat(run("ztoc", "info", bad.toString())).isEqualTo(1);
+    assertThat(err.toString().strip().lines()).hasSize(1);
+    assertThat(err.toString()).contains("bad.ztoc");
+  }
+}
