@@ -99,7 +99,7 @@ public final class ZtocInfoCommand implements Callable<Integer> {
     }
     if (!f.xattrs().isEmpty()) {
       Map<String, String> xattrs = new LinkedHashMap<>();
-      f.xattrs().forEach(x -> xattrs.put(x.key(), x.value()));
+      f.xattrs().forEach(x -> xattrs.put(x.key(), x.valueText()));
       m.put("pax_records", xattrs);
     }
     m.put("spans", spansOf(ztoc, f));
