@@ -6,7 +6,10 @@ import java.time.Instant;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
-/** Parses PAX extended header data: records of the form "LENGTH KEY=VALUE\n". */
+/**
+ * Parses PAX extended header data: records of the form "LENGTH KEY=VALUE\n". Keys are UTF-8 text;
+ * values are kept as the bytes the archive holds.
+ */
 public final class PaxRecords {
   private PaxRecords() {}
 
@@ -14,9 +17,9 @@ public final class PaxRecords {
    * Parses all records. Each record is cut by its length prefix, not by newlines, because values
    * (xattrs) may hold newlines and any other byte.
    */
-  public static SortedMap<String, String> parse(byte[] data, long tarHeaderOffset)
+  public static SortedMap<String, byte[]> parse(byte[] data, long tarHeaderOffset)
       throws TarFormatException {
-    SortedMap<String, String> records = new TreeMap<>();
+    SortedMap<String, byte[]> records = new TreeMap<>();
     int at = 0;
     while (at < data.length && data[at] != 0) {
       int space = indexOf(data, (byte) ' ', at);
@@ -30,8 +33,8 @@ public final class PaxRecords {
         throw bad(tarHeaderOffset, at);
       }
       String key = new String(data, space + 1, equals - space - 1, StandardCharsets.UTF_8);
-      String value = new String(data, equals + 1, end - 1 - equals - 1, StandardCharsets.UTF_8);
-      records.put(key, value);
+      // Values stay bytes: xattr values such as security.capability are binary.
+      records.put(key, java.util.Arrays.copyOfRange(data, equals + 1, end - 1));
       at = end;
     }
     return records;

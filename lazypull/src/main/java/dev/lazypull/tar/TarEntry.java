@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.SortedMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One file entry of a tar stream, with PAX, GNU long-name and ustar-prefix extensions already
@@ -38,7 +39,7 @@ public record TarEntry(
     Instant modTime,
     long devMajor,
     long devMinor,
-    SortedMap<String, String> paxRecords,
+    SortedMap<String, byte[]> paxRecords,
     boolean sparse) {
 
   /** The name as text: UTF-8 when the bytes are valid UTF-8, else ISO-8859-1 byte per char. */
@@ -82,8 +83,19 @@ public record TarEntry(
         && modTime.equals(e.modTime)
         && devMajor == e.devMajor
         && devMinor == e.devMinor
-        && paxRecords.equals(e.paxRecords)
+        && samePax(paxRecords, e.paxRecords)
         && sparse == e.sparse;
+  }
+
+  private static boolean samePax(SortedMap<String, byte[]> a, SortedMap<String, byte[]> b) {
+    return a.keySet().equals(b.keySet())
+        && a.entrySet().stream().allMatch(r -> Arrays.equals(r.getValue(), b.get(r.getKey())));
+  }
+
+  /** The PAX record {@code key} as UTF-8 text, or null when absent. */
+  public @Nullable String paxText(String key) {
+    byte[] value = paxRecords.get(key);
+    return value == null ? null : new String(value, StandardCharsets.UTF_8);
   }
 
   @Override

@@ -293,18 +293,23 @@ public final class TarReader {
 
   /** What the extension headers before an entry said about it. */
   private static final class Extensions {
-    final SortedMap<String, String> pax = new TreeMap<>();
+    final SortedMap<String, byte[]> pax = new TreeMap<>();
     byte @Nullable [] longName;
     byte @Nullable [] longLink;
 
-    void pax(SortedMap<String, String> records) {
+    void pax(SortedMap<String, byte[]> records) {
       pax.putAll(records);
     }
 
+    @Nullable String text(String key) {
+      byte[] value = pax.get(key);
+      return value == null ? null : new String(value, StandardCharsets.UTF_8);
+    }
+
     byte[] name(byte[] header) {
-      String path = pax.get("path");
-      if (path != null && !path.isEmpty()) {
-        return path.getBytes(StandardCharsets.UTF_8);
+      byte[] path = pax.get("path");
+      if (path != null && path.length > 0) {
+        return path;
       }
       if (longName != null) {
         return longName;
@@ -323,9 +328,9 @@ public final class TarReader {
     }
 
     byte[] linkName(byte[] header) {
-      String path = pax.get("linkpath");
-      if (path != null && !path.isEmpty()) {
-        return path.getBytes(StandardCharsets.UTF_8);
+      byte[] path = pax.get("linkpath");
+      if (path != null && path.length > 0) {
+        return path;
       }
       if (longLink != null) {
         return longLink;
@@ -334,7 +339,7 @@ public final class TarReader {
     }
 
     long paxLong(String key, long fallback, byte[] name) throws TarFormatException {
-      String value = pax.get(key);
+      String value = text(key);
       if (value == null || value.isEmpty()) {
         return fallback;
       }
@@ -347,12 +352,12 @@ public final class TarReader {
     }
 
     String paxText(String key, String fallback) {
-      String value = pax.get(key);
+      String value = text(key);
       return value == null ? fallback : value;
     }
 
     Instant modTime(long headerSeconds, byte[] name) throws TarFormatException {
-      String value = pax.get("mtime");
+      String value = text("mtime");
       if (value == null || value.isEmpty()) {
         return Instant.ofEpochSecond(headerSeconds);
       }

@@ -44,15 +44,19 @@ final class FlatTable extends Table {
   }
 
   String getString(int id) {
+    return new String(getStringBytes(id), StandardCharsets.UTF_8);
+  }
+
+  /** A string field's raw bytes (FlatBuffers strings may hold any bytes). */
+  byte[] getStringBytes(int id) {
     int o = slot(id);
     if (o == 0) {
-      return "";
+      return new byte[0];
     }
     int at = __indirect(o + bb_pos);
-    int length = checkedLength(at, 1);
-    byte[] bytes = new byte[length];
+    byte[] bytes = new byte[checkedLength(at, 1)];
     bb.get(at + 4, bytes);
-    return new String(bytes, StandardCharsets.UTF_8);
+    return bytes;
   }
 
   @Nullable FlatTable getTable(int id) {

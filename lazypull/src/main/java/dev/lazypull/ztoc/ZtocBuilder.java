@@ -128,7 +128,7 @@ public final class ZtocBuilder {
 
   static FileMetadata toFileMetadata(TarEntry entry) {
     List<Xattr> xattrs = new ArrayList<>();
-    for (Map.Entry<String, String> record : entry.paxRecords().entrySet()) {
+    for (Map.Entry<String, byte[]> record : entry.paxRecords().entrySet()) {
       xattrs.add(new Xattr(record.getKey(), record.getValue()));
     }
     return new FileMetadata(

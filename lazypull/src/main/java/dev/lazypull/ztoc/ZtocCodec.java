@@ -84,7 +84,7 @@ public final class ZtocCodec {
     for (int i = 0; i < xattrs.length; i++) {
       Xattr x = f.xattrs().get(i);
       int key = b.createString(x.key());
-      int value = b.createString(x.value());
+      int value = b.createString(java.nio.ByteBuffer.wrap(x.value()));
       b.startTable(2);
       b.addOffset(XATTR_VALUE, value, 0);
       b.addOffset(XATTR_KEY, key, 0);
@@ -204,7 +204,7 @@ public final class ZtocCodec {
     List<Xattr> xattrs = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       FlatTable x = f.vectorTable(FM_XATTRS, i);
-      xattrs.add(new Xattr(x.getString(XATTR_KEY), x.getString(XATTR_VALUE)));
+      xattrs.add(new Xattr(x.getString(XATTR_KEY), x.getStringBytes(XATTR_VALUE)));
     }
     return xattrs;
   }

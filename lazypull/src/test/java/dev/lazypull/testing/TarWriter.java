@@ -28,7 +28,7 @@ final class TarWriter {
     if (name.length > 100) {
       switch (longNames) {
         case GNU -> writeExtension("././@LongLink", 'L', nulTerminated(name));
-        case PAX -> pax.putIfAbsent("path", new String(name, StandardCharsets.UTF_8));
+        case PAX -> pax.putIfAbsent("path", name);
         case USTAR_PREFIX -> {
           int slash = lastSlashBefore(name, name.length - 101);
           prefix = Arrays.copyOf(name, slash);
@@ -41,7 +41,7 @@ final class TarWriter {
     }
     if (link.length > 100) {
       if (longNames == TestLayers.LongNames.PAX) {
-        pax.putIfAbsent("linkpath", new String(link, StandardCharsets.UTF_8));
+        pax.putIfAbsent("linkpath", link);
       } else {
         writeExtension("././@LongLink", 'K', nulTerminated(link));
       }
@@ -58,7 +58,7 @@ final class TarWriter {
     writePadded(e.data);
   }
 
-  void writeGlobal(Map<String, String> records) {
+  void writeGlobal(Map<String, byte[]> records) {
     writeExtension("pax_global_header", 'g', paxData(records));
   }
 
@@ -96,11 +96,14 @@ final class TarWriter {
   }
 
   /** PAX records: the length prefix counts itself, so find the fixed point. */
-  static byte[] paxData(Map<String, String> records) {
+  static byte[] paxData(Map<String, byte[]> records) {
     var data = new ByteArrayOutputStream();
     for (var record : records.entrySet()) {
-      byte[] body =
-          (" " + record.getKey() + "=" + record.getValue() + "\n").getBytes(StandardCharsets.UTF_8);
+      var bodyBytes = new ByteArrayOutputStream();
+      bodyBytes.writeBytes((" " + record.getKey() + "=").getBytes(StandardCharsets.UTF_8));
+      bodyBytes.writeBytes(record.getValue());
+      bodyBytes.write('\n');
+      byte[] body = bodyBytes.toByteArray();
       int length = body.length + 1;
       while (length != body.length + String.valueOf(length).length()) {
         length = body.length + String.valueOf(length).length();

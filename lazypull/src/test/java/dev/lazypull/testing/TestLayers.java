@@ -128,7 +128,7 @@ public final class TestLayers {
     long mtime = 1700000000L;
     long devMajor;
     long devMinor;
-    final SortedMap<String, String> pax = new TreeMap<>();
+    final SortedMap<String, byte[]> pax = new TreeMap<>();
     Long headerSize;
     boolean base256Numbers;
 
@@ -157,12 +157,22 @@ public final class TestLayers {
 
     /** Adds a PAX record (written in an 'x' header before this entry). */
     public Entry pax(String key, String value) {
-      pax.put(key, value);
+      return pax(key, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Adds a PAX record with a value of any bytes. */
+    public Entry pax(String key, byte[] value) {
+      pax.put(key, value.clone());
       return this;
     }
 
     /** Adds a file xattr as the PAX record {@code SCHILY.xattr.<name>}. */
     public Entry xattr(String name, String value) {
+      return pax("SCHILY.xattr." + name, value);
+    }
+
+    /** Adds a binary file xattr ({@code SCHILY.xattr.<name>}). */
+    public Entry xattr(String name, byte[] value) {
       return pax("SCHILY.xattr." + name, value);
     }
 
@@ -287,7 +297,9 @@ public final class TestLayers {
 
     /** A PAX global header ('g') with the given records. */
     public TarBuilder paxGlobal(Map<String, String> records) {
-      items.add(new GlobalHeader(new LinkedHashMap<>(records)));
+      Map<String, byte[]> bytes = new LinkedHashMap<>();
+      records.forEach((k, v) -> bytes.put(k, v.getBytes(StandardCharsets.UTF_8)));
+      items.add(new GlobalHeader(bytes));
       return this;
     }
 
@@ -310,7 +322,7 @@ public final class TestLayers {
     }
   }
 
-  record GlobalHeader(Map<String, String> records) {}
+  record GlobalHeader(Map<String, byte[]> records) {}
 
   private static final class LeveledGzip extends GZIPOutputStream {
     LeveledGzip(ByteArrayOutputStream out, int level) throws IOException {

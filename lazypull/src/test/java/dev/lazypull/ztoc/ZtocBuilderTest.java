@@ -16,6 +16,9 @@ class ZtocBuilderTest {
 
   private static final long SPAN = 64 << 10;
 
+  /** A binary xattr value (not valid UTF-8), like a real file capability. */
+  private static final byte[] CAPABILITY = {1, 0, 0, 2, (byte) 0x80, (byte) 0xff, 0, '\n'};
+
   /** About 3 MB of mixed files: many spans at a 64 KiB span size. */
   static TestLayers.Tar mixedTar() {
     var builder = TestLayers.tar().dir("data/");
@@ -172,7 +175,7 @@ class ZtocBuilderTest {
     var builder = TestLayers.tar();
     builder
         .fileEntry("bin/ping", new byte[10])
-        .xattr("security.capability", "\u0001cap")
+        .xattr("security.capability", CAPABILITY)
         .pax("mtime", "1700000000.25");
 
     Ztoc ztoc = build(TestLayers.gzip(builder.build().bytes()), SPAN);
@@ -180,9 +183,11 @@ class ZtocBuilderTest {
     FileMetadata ping = ztoc.files().getFirst();
     assertThat(ping.xattrs())
         .containsExactly(
-            new Xattr("SCHILY.xattr.security.capability", "\u0001cap"),
-            new Xattr("mtime", "1700000000.25"));
+            new Xattr("SCHILY.xattr.security.capability", CAPABILITY),
+            Xattr.of("mtime", "1700000000.25"));
     assertThat(ping.xattrs().getFirst().fileXattrName()).isEqualTo("security.capability");
+    Ztoc decoded = ZtocCodec.decode(ZtocCodec.encode(ztoc), "xattr zTOC");
+    assertThat(decoded.files().getFirst().xattrs()).isEqualTo(ping.xattrs());
     assertThat(ping.modTime()).isEqualTo("2023-11-14T22:13:20.25Z");
   }
 
