@@ -29,7 +29,7 @@ final class LayerEntries {
     Map<String, byte[]> xattrs = new LinkedHashMap<>();
     for (Xattr xattr : file.xattrs()) {
       if (xattr.isFileXattr()) {
-        xattrs.put(xattr.fileXattrName(), bytes(xattr.value()));
+        xattrs.put(xattr.fileXattrName(), xattr.value());
       }
     }
     return new LayerEntry(
