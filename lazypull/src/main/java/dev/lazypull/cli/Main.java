@@ -14,7 +14,10 @@ import picocli.CommandLine.Command;
       ZtocCommand.class,
       ConvertCommand.class,
       CreateCommand.class,
-      IndexCommand.class
+      IndexCommand.class,
+      MountCommand.class,
+      UmountCommand.class,
+      RunCommand.class
     })
 public final class Main implements Runnable {
 
