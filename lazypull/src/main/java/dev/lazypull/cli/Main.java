@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
       IndexCommand.class,
       MountCommand.class,
       UmountCommand.class,
-      RunCommand.class
+      RunCommand.class,
+      SnapshotterCommand.class
     })
 public final class Main implements Runnable {
 

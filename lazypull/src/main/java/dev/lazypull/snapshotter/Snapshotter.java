@@ -1,0 +1,288 @@
+package dev.lazypull.snapshotter;
+
+import dev.lazypull.snapshotter.SnapshotException.Reason;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The snapshots a containerd proxy plugin manages, laid out like containerd's overlayfs
+ * snapshotter: {@code ROOT/snapshots/ID/fs} holds a snapshot's files, {@code
+ * ROOT/snapshots/ID/work} is overlayfs's work dir, and {@code ROOT/metadata.db} holds the metadata.
+ * Operations are serialised by one lock: containerd calls them rarely and each is short.
+ */
+public final class Snapshotter implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Snapshotter.class);
+
+  private final Path snapshotsDir;
+  private final SnapshotStore store;
+
+  private Snapshotter(Path snapshotsDir, SnapshotStore store) {
+    this.snapshotsDir = snapshotsDir;
+    this.store = store;
+  }
+
+  /** Opens the snapshotter state under {@code root}, creating it when missing. */
+  public static Snapshotter open(Path root) throws IOException {
+    Path snapshotsDir = root.resolve("snapshots");
+    Files.createDirectories(snapshotsDir);
+    try {
+      return new Snapshotter(snapshotsDir, SnapshotStore.open(root.resolve("metadata.db")));
+    } catch (SQLException e) {
+      throw new IOException(
+          "open snapshot metadata " + root.resolve("metadata.db") + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Creates an active (writable) snapshot on {@code parent} ("" for none). */
+  public synchronized List<MountSpec> prepare(String key, String parent, Map<String, String> labels)
+      throws SnapshotException, IOException {
+    return mounts(create(key, parent, SnapshotKind.ACTIVE, labels));
+  }
+
+  /** Creates a read-only view of {@code parent} ("" for an empty view). */
+  public synchronized List<MountSpec> view(String key, String parent, Map<String, String> labels)
+      throws SnapshotException, IOException {
+    return mounts(create(key, parent, SnapshotKind.VIEW, labels));
+  }
+
+  public synchronized List<MountSpec> mounts(String key) throws SnapshotException, IOException {
+    return mounts(get(key));
+  }
+
+  /** Turns active snapshot {@code key} into committed snapshot {@code name}. */
+  public synchronized void commit(String name, String key, Map<String, String> labels)
+      throws SnapshotException, IOException {
+    Snapshot active = get(key);
+    if (active.kind() != SnapshotKind.ACTIVE) {
+      throw new SnapshotException(
+          Reason.FAILED_PRECONDITION, "snapshot " + key + " is not active, cannot commit it");
+    }
+    requireFree(name);
+    Map<String, String> merged = new HashMap<>(active.labels());
+    merged.putAll(labels);
+    Usage usage = DiskUsage.of(fsDir(active.id()));
+    sql(() -> store.commit(active.id(), name, merged, usage));
+  }
+
+  /** Removes a snapshot and its directory; refused while another snapshot names it as parent. */
+  public synchronized void remove(String key) throws SnapshotException, IOException {
+    Snapshot snapshot = get(key);
+    if (sql(() -> store.hasChildren(key))) {
+      throw new SnapshotException(
+          Reason.FAILED_PRECONDITION, "cannot remove snapshot " + key + ": it has children");
+    }
+    sql(() -> store.delete(snapshot.id()));
+    deleteDirectory(snapshot.id());
+  }
+
+  public synchronized Snapshot stat(String key) throws SnapshotException, IOException {
+    return get(key);
+  }
+
+  /**
+   * Updates labels of {@code key}. {@code paths} empty replaces all labels; "labels" does the same;
+   * "labels.NAME" sets or (absent from {@code labels}) removes one label.
+   */
+  public synchronized Snapshot update(String key, Map<String, String> labels, List<String> paths)
+      throws SnapshotException, IOException {
+    Snapshot snapshot = get(key);
+    Map<String, String> updated = new HashMap<>(snapshot.labels());
+    if (paths.isEmpty() || paths.contains("labels")) {
+      updated = new HashMap<>(labels);
+    } else {
+      for (String path : paths) {
+        if (!path.startsWith("labels.")) {
+          throw new SnapshotException(
+              Reason.INVALID_ARGUMENT, "cannot update field " + path + " of snapshot " + key);
+        }
+        String label = path.substring("labels.".length());
+        String value = labels.get(label);
+        if (value == null) {
+          updated.remove(label);
+        } else {
+          updated.put(label, value);
+        }
+      }
+    }
+    Map<String, String> result = updated;
+    sql(() -> store.updateLabels(snapshot.id(), result));
+    return get(key);
+  }
+
+  /** Bytes and inodes of the snapshot's own layer (measured now for an active snapshot). */
+  public synchronized Usage usage(String key) throws SnapshotException, IOException {
+    Snapshot snapshot = get(key);
+    return snapshot.kind() == SnapshotKind.ACTIVE
+        ? DiskUsage.of(fsDir(snapshot.id()))
+        : snapshot.usage();
+  }
+
+  /** Snapshots matching any of {@code filters} (all when there are none). */
+  public synchronized List<Snapshot> list(List<String> filters)
+      throws SnapshotException, IOException {
+    List<SnapshotFilter> parsed = new ArrayList<>();
+    for (String filter : filters) {
+      parsed.add(SnapshotFilter.parse(filter));
+    }
+    return sql(store::all).stream()
+        .filter(s -> parsed.isEmpty() || parsed.stream().anyMatch(f -> f.matches(s)))
+        .toList();
+  }
+
+  /** Deletes directories no snapshot owns any more (left by a failed removal or a crash). */
+  public synchronized void cleanup() throws IOException {
+    Set<String> owned = new HashSet<>();
+    for (Snapshot snapshot : sql(store::all)) {
+      owned.add(Long.toString(snapshot.id()));
+    }
+    try (Stream<Path> dirs = Files.list(snapshotsDir)) {
+      for (Path dir : dirs.toList()) {
+        if (!owned.contains(dir.getFileName().toString())) {
+          log.info("removing orphaned snapshot directory {}", dir);
+          DiskUsage.deleteTree(dir);
+        }
+      }
+    }
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    sql(store::close);
+  }
+
+  private Snapshot create(String key, String parent, SnapshotKind kind, Map<String, String> labels)
+      throws SnapshotException, IOException {
+    if (key.isEmpty()) {
+      throw new SnapshotException(Reason.INVALID_ARGUMENT, "a snapshot key must not be empty");
+    }
+    requireFree(key);
+    if (!parent.isEmpty()) {
+      Snapshot parentSnapshot = get(parent);
+      if (parentSnapshot.kind() != SnapshotKind.COMMITTED) {
+        throw new SnapshotException(
+            Reason.INVALID_ARGUMENT, "parent " + parent + " of " + key + " is not committed");
+      }
+    }
+    Snapshot snapshot =
+        sql(() -> store.insert(key, parent.isEmpty() ? null : parent, kind, labels));
+    try {
+      Files.createDirectories(fsDir(snapshot.id()));
+      if (kind == SnapshotKind.ACTIVE) {
+        Files.createDirectories(workDir(snapshot.id()));
+      }
+    } catch (IOException e) {
+      sql(() -> store.delete(snapshot.id()));
+      deleteDirectory(snapshot.id());
+      throw e;
+    }
+    return snapshot;
+  }
+
+  private List<MountSpec> mounts(Snapshot snapshot) throws SnapshotException, IOException {
+    List<Path> lowerDirs = new ArrayList<>();
+    for (String parent = snapshot.parent(); parent != null; ) {
+      Snapshot ancestor = get(parent);
+      lowerDirs.add(fsDir(ancestor.id()));
+      parent = ancestor.parent();
+    }
+    Path ownDir = fsDir(snapshot.id());
+    if (snapshot.kind() == SnapshotKind.ACTIVE) {
+      if (lowerDirs.isEmpty()) {
+        return List.of(new MountSpec("bind", ownDir.toString(), List.of("rw", "rbind")));
+      }
+      return List.of(
+          new MountSpec(
+              "overlay",
+              "overlay",
+              List.of(
+                  "workdir=" + workDir(snapshot.id()),
+                  "upperdir=" + ownDir,
+                  "lowerdir=" + join(lowerDirs))));
+    }
+    if (snapshot.kind() == SnapshotKind.COMMITTED) {
+      lowerDirs.addFirst(ownDir);
+    }
+    if (lowerDirs.isEmpty()) {
+      return List.of(new MountSpec("bind", ownDir.toString(), List.of("ro", "rbind")));
+    }
+    if (lowerDirs.size() == 1) {
+      return List.of(
+          new MountSpec("bind", lowerDirs.getFirst().toString(), List.of("ro", "rbind")));
+    }
+    // overlayfs with lower dirs only (no upperdir) is read-only by itself.
+    return List.of(new MountSpec("overlay", "overlay", List.of("lowerdir=" + join(lowerDirs))));
+  }
+
+  private static String join(List<Path> dirs) {
+    return String.join(":", dirs.stream().map(Path::toString).toList());
+  }
+
+  private Snapshot get(String key) throws SnapshotException, IOException {
+    @Nullable Snapshot snapshot = sql(() -> store.find(key)).orElse(null);
+    if (snapshot == null) {
+      throw SnapshotException.notFound("snapshot " + key);
+    }
+    return snapshot;
+  }
+
+  private void requireFree(String key) throws SnapshotException, IOException {
+    if (sql(() -> store.find(key)).isPresent()) {
+      throw SnapshotException.alreadyExists(key);
+    }
+  }
+
+  private Path fsDir(long id) {
+    return snapshotsDir.resolve(Long.toString(id)).resolve("fs");
+  }
+
+  private Path workDir(long id) {
+    return snapshotsDir.resolve(Long.toString(id)).resolve("work");
+  }
+
+  private void deleteDirectory(long id) {
+    Path dir = snapshotsDir.resolve(Long.toString(id));
+    try {
+      DiskUsage.deleteTree(dir);
+    } catch (IOException | UncheckedIOException e) {
+      // The metadata is gone already; Cleanup deletes the directory later.
+      log.warn("removing snapshot directory {} failed, Cleanup will retry: {}", dir, e.toString());
+    }
+  }
+
+  private interface SqlAction<T> {
+    T run() throws SQLException;
+  }
+
+  private interface SqlVoidAction {
+    void run() throws SQLException;
+  }
+
+  private static <T> T sql(SqlAction<T> action) throws IOException {
+    try {
+      return action.run();
+    } catch (SQLException e) {
+      throw new IOException("snapshot metadata database: " + e.getMessage(), e);
+    }
+  }
+
+  private static void sql(SqlVoidAction action) throws IOException {
+    try {
+      action.run();
+    } catch (SQLException e) {
+      throw new IOException("snapshot metadata database: " + e.getMessage(), e);
+    }
+  }
+}
