@@ -1,0 +1,112 @@
+package dev.lazypull.snapshotter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lazypull.registry.ImageReference;
+import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.registry.RegistryOptions;
+import dev.lazypull.testing.Containerd;
+import dev.lazypull.testing.LocalRegistry;
+import dev.lazypull.testing.TestImage;
+import dev.lazypull.testing.TestLayers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real containerd 1.6 with lazypull's snapshotter as its proxy plugin: {@code ctr} pulls a small
+ * busybox-static image from the real registry into lazypull snapshots and runs it with runc.
+ */
+class ContainerdSnapshotterIT {
+  @RegisterExtension static final LocalRegistry registry = LocalRegistry.create();
+  private static final Path BUSYBOX = Path.of("/bin/busybox");
+
+  @TempDir static Path dir;
+  static Snapshotter snapshotter;
+  static SnapshotterServer server;
+  static Containerd containerd;
+  static String image;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assertThat(BUSYBOX)
+        .as("busybox-static is needed (scripts/install-deps.sh installs it)")
+        .isExecutable();
+    ImageReference ref = registry.reference("busybox:two-layers");
+    image = ref.toString();
+    TestImage.push(RegistryClient.create(RegistryOptions.defaults()), ref, busyboxLayers());
+    snapshotter = Snapshotter.open(dir.resolve("lazypull"));
+    server = SnapshotterServer.start(snapshotter, dir.resolve("lazypull.sock"));
+    containerd = Containerd.start(dir.resolve("containerd"), server.socket());
+  }
+
+  /** busybox and its applet links, then a layer that changes a file and deletes another. */
+  private static List<byte[]> busyboxLayers() throws Exception {
+    var bottom = TestLayers.tar().dir("bin").dir("etc");
+    bottom.fileEntry("bin/busybox", Files.readAllBytes(BUSYBOX)).mode(0755);
+    for (String applet : List.of("sh", "cat", "ls", "echo")) {
+      bottom.symlink("bin/" + applet, "busybox");
+    }
+    bottom.file("etc/greeting", "hello from the bottom layer\n").file("etc/old", "old\n");
+    var top =
+        TestLayers.tar()
+            .dir("etc")
+            .file("etc/greeting", "hello from the top layer\n")
+            .whiteout("etc/old");
+    return List.of(TestLayers.gzip(bottom.build().bytes()), TestLayers.gzip(top.build().bytes()));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      if (containerd != null) {
+        containerd.close();
+      }
+    } finally {
+      if (server != null) {
+        server.close();
+      }
+      if (snapshotter != null) {
+        snapshotter.close();
+      }
+    }
+    assertThat(Containerd.mountsUnder(dir)).isEmpty();
+  }
+
+  @Test
+  void pullAndRun_imageLayersBecomeLazypullSnapshotsAndTheContainerSeesMergedFiles()
+      throws Exception {
+    containerd.ctr("images", "pull", "--plain-http", "--snapshotter", "lazypull", image);
+
+    List<Snapshot> committed = snapshotter.list(List.of("kind==committed"));
+    assertThat(committed).hasSize(2);
+    assertThat(committed.get(1).parent()).isEqualTo(committed.get(0).key());
+
+    String output =
+        containerd.ctr(
+            "run",
+            "--rm",
+            "--snapshotter",
+            "lazypull",
+            image,
+            "pull-and-run",
+            "/bin/sh",
+            "-c",
+            "cat /etc/greeting; ls /etc; echo written > /etc/new; cat /etc/new");
+    assertThat(output).isEqualTo("hello from the top layer\ngreeting\nwritten\n");
+
+    // The container's active snapshot went with --rm; removing the image lets containerd's
+    // garbage collector remove the committed layers through the snapshotter too.
+    containerd.ctr("images", "rm", "--sync", image);
+    assertThat(snapshotter.list(List.of())).isEmpty();
+    assertThat(containerd.mountsLeft()).isEmpty();
+    try (var left = Files.list(dir.resolve("lazypull/snapshots"))) {
+      assertThat(left).isEmpty();
+    }
+  }
+}

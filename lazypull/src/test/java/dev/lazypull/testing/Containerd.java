@@ -1,0 +1,187 @@
+package dev.lazypull.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Debian's real containerd (1.6), started with its own config, root, state, {@code opt} dir and
+ * socket inside a temporary directory, with lazypull's snapshotter as proxy plugin {@code lazypull}
+ * at a given socket. The CRI plugin is off (tests drive containerd with {@code ctr}). Stopped by
+ * its PID on close; mounts it left under its directory are detached and reported.
+ */
+public final class Containerd implements AutoCloseable {
+  public static final Path BINARY = Path.of("/usr/bin/containerd");
+  public static final Path CTR = Path.of("/usr/bin/ctr");
+  public static final String NAMESPACE = "test";
+  private static final Logger log = LoggerFactory.getLogger(Containerd.class);
+  private static final long START_TIMEOUT_MILLIS = 30_000;
+  private static final long CTR_TIMEOUT_SECONDS = 180;
+
+  private final Path dir;
+  private final Process process;
+
+  private Containerd(Path dir, Process process) {
+    this.dir = dir;
+    this.process = process;
+  }
+
+  /** Starts containerd in {@code dir} with the proxy snapshotter at {@code snapshotterSocket}. */
+  public static Containerd start(Path dir, Path snapshotterSocket) throws IOException {
+    if (!Files.isExecutable(BINARY) || !Files.isExecutable(CTR)) {
+      throw new IllegalStateException(
+          "containerd is not installed; run scripts/install-deps.sh (apt-get install containerd)");
+    }
+    Files.createDirectories(dir);
+    Path config = dir.resolve("config.toml");
+    Files.writeString(
+        config,
+        """
+        version = 2
+        root = "%1$s/root"
+        state = "%1$s/state"
+        disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+        [grpc]
+          address = "%1$s/containerd.sock"
+
+        [ttrpc]
+          address = "%1$s/containerd.sock.ttrpc"
+
+        [plugins."io.containerd.internal.v1.opt"]
+          path = "%1$s/opt"
+
+        [proxy_plugins.lazypull]
+          type = "snapshot"
+          address = "%2$s"
+        """
+            .formatted(dir, snapshotterSocket));
+    Process process =
+        new ProcessBuilder(BINARY.toString(), "--config", config.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("containerd.log").toFile())
+            .start();
+    var containerd = new Containerd(dir, process);
+    try {
+      containerd.awaitReady();
+    } catch (IOException | RuntimeException e) {
+      containerd.close();
+      throw e;
+    }
+    return containerd;
+  }
+
+  public Path socket() {
+    return dir.resolve("containerd.sock");
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Runs {@code ctr --address SOCKET -n test ARGS}; fails with ctr's output unless it exits 0. */
+  public String ctr(String... args) throws IOException, InterruptedException {
+    Result result = tryCtr(args);
+    if (result.exitCode() != 0) {
+      throw new IOException(
+          "ctr "
+              + String.join(" ", args)
+              + " exited "
+              + result.exitCode()
+              + ": "
+              + result.output()
+              + "\ncontainerd log tail: "
+              + logTail());
+    }
+    return result.output();
+  }
+
+  /** ctr's exit code and its merged stdout and stderr. */
+  public record Result(int exitCode, String output) {}
+
+  public Result tryCtr(String... args) throws IOException, InterruptedException {
+    List<String> command =
+        new ArrayList<>(List.of(CTR.toString(), "--address", socket().toString(), "-n", NAMESPACE));
+    command.addAll(List.of(args));
+    Process ctr = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ctr.getOutputStream().close();
+    byte[] output = ctr.getInputStream().readAllBytes();
+    if (!ctr.waitFor(CTR_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+      ctr.destroyForcibly();
+      throw new IOException("ctr " + String.join(" ", args) + " did not end in time");
+    }
+    return new Result(ctr.exitValue(), new String(output, StandardCharsets.UTF_8));
+  }
+
+  public String logTail() throws IOException {
+    List<String> lines = Files.readAllLines(dir.resolve("containerd.log"));
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+  }
+
+  private void awaitReady() throws IOException {
+    long deadline = System.currentTimeMillis() + START_TIMEOUT_MILLIS;
+    while (System.currentTimeMillis() < deadline) {
+      if (!process.isAlive()) {
+        throw new IOException("containerd exited at start: " + logTail());
+      }
+      try {
+        if (Files.exists(socket()) && tryCtr("version").exitCode() == 0) {
+          return;
+        }
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted waiting for containerd", e);
+      }
+    }
+    throw new IOException("containerd did not answer within 30 s: " + logTail());
+  }
+
+  /** Mount points under this containerd's directory, as /proc/self/mountinfo lists them. */
+  public List<String> mountsLeft() throws IOException {
+    return mountsUnder(dir);
+  }
+
+  /** Mount points at or under {@code root} (deepest first). */
+  public static List<String> mountsUnder(Path root) throws IOException {
+    String prefix = root.toAbsolutePath().toString();
+    List<String> found = new ArrayList<>();
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String mountPoint = line.split(" ")[4].replace("\\040", " ");
+      if (mountPoint.equals(prefix) || mountPoint.startsWith(prefix + "/")) {
+        found.addFirst(mountPoint);
+      }
+    }
+    return found;
+  }
+
+  @Override
+  public void close() throws IOException {
+    process.destroy(); // SIGTERM to this PID only
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        log.warn("containerd {} ignored SIGTERM for 20 s; killing it", process.pid());
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (String mountPoint : mountsLeft()) {
+      log.warn("detaching mount containerd left behind: {}", mountPoint);
+      try {
+        new ProcessBuilder("umount", "-l", mountPoint)
+            .inheritIO()
+            .start()
+            .waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
