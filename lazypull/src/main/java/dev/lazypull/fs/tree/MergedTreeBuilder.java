@@ -29,9 +29,31 @@ public final class MergedTreeBuilder {
   private static final String AUFS_META_PREFIX = ".wh..wh.";
   private static final Name OPAQUE_MARKER = Name.of(".wh..wh..opq");
 
+  /** The xattr overlayfs reads to learn that a lower directory hides what is below it. */
+  public static final String OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque";
+
   private final DirectoryNode root = new DirectoryNode(0755);
   private final TreeWalker walker = new TreeWalker(root);
+  private final boolean overlayWhiteouts;
   private boolean built;
+
+  /** A builder that merges layers, applying their whiteouts. */
+  public MergedTreeBuilder() {
+    this(false);
+  }
+
+  private MergedTreeBuilder(boolean overlayWhiteouts) {
+    this.overlayWhiteouts = overlayWhiteouts;
+  }
+
+  /**
+   * A builder for the tree of ONE layer to serve as an overlayfs lower directory: whiteouts are
+   * kept as entries, in overlayfs's form: {@code .wh.NAME} becomes NAME, a 0/0 character device,
+   * and {@code .wh..wh..opq} sets {@code trusted.overlay.opaque=y} on its directory.
+   */
+  public static MergedTreeBuilder forOverlayLayer() {
+    return new MergedTreeBuilder(true);
+  }
 
   /**
    * Adds one layer's entries, in tar order.
@@ -43,16 +65,56 @@ public final class MergedTreeBuilder {
       throw new IllegalStateException("the tree was already built");
     }
     List<LayerEntry> ordinary = new ArrayList<>(entries.size());
+    List<LayerEntry> whiteouts = new ArrayList<>();
     for (LayerEntry entry : entries) {
       List<Name> path = cleanName(layerIndex, entry);
       if (!path.isEmpty() && path.getLast().startsWith(WHITEOUT_PREFIX)) {
-        applyWhiteout(layerIndex, entry, path);
+        if (overlayWhiteouts) {
+          whiteouts.add(entry);
+        } else {
+          applyWhiteout(layerIndex, entry, path);
+        }
       } else {
         ordinary.add(entry);
       }
     }
     for (LayerEntry entry : ordinary) {
       add(layerIndex, entry, cleanName(layerIndex, entry));
+    }
+    // After the ordinary entries, so that a directory entry's metadata cannot drop the xattr.
+    for (LayerEntry entry : whiteouts) {
+      keepWhiteout(layerIndex, entry, cleanName(layerIndex, entry));
+    }
+  }
+
+  private void keepWhiteout(int layerIndex, LayerEntry entry, List<Name> path)
+      throws LayerEntryException {
+    Name marker = path.getLast();
+    List<Name> dirPath = path.subList(0, path.size() - 1);
+    if (marker.equals(OPAQUE_MARKER)) {
+      DirectoryNode dir = dirPath.isEmpty() ? root : parentDirectory(layerIndex, entry, dirPath);
+      dir.addXattr(OVERLAY_OPAQUE_XATTR, new byte[] {'y'});
+    } else if (marker.startsWith(AUFS_META_PREFIX)) {
+      log.debug("layer {}: skipping aufs metadata entry {}", layerIndex, entry.displayName());
+    } else {
+      List<Name> hidden = new ArrayList<>(dirPath);
+      hidden.add(marker.dropPrefix(WHITEOUT_PREFIX.length()));
+      var device =
+          new LayerEntry(
+              entry.rawName(),
+              EntryType.CHAR_DEVICE,
+              entry.mode(),
+              entry.uid(),
+              entry.gid(),
+              entry.mtimeSeconds(),
+              entry.mtimeNanos(),
+              0,
+              new byte[0],
+              0,
+              0,
+              java.util.Map.of(),
+              0);
+      add(layerIndex, device, hidden);
     }
   }
 

@@ -43,6 +43,13 @@ public abstract sealed class Node permits DirectoryNode, FileNode, SymlinkNode, 
 
   abstract int fileTypeBits();
 
+  /** Adds one extended attribute (while building) that no tar entry carried. */
+  final void addXattr(String name, byte[] value) {
+    var updated = new java.util.HashMap<>(xattrs);
+    updated.put(name, value.clone());
+    this.xattrs = Map.copyOf(updated);
+  }
+
   void setInode(long inode) {
     this.inode = inode;
   }
