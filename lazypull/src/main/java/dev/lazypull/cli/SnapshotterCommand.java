@@ -1,11 +1,14 @@
 package dev.lazypull.cli;
 
+import dev.lazypull.snapshotter.RemoteLayerMounter;
 import dev.lazypull.snapshotter.Snapshotter;
 import dev.lazypull.snapshotter.SnapshotterServer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code lazypull snapshotter}: the containerd proxy snapshotter daemon. */
@@ -29,6 +32,27 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
       description = "Unix socket to serve on (default: ${DEFAULT-VALUE}).")
   Path address;
 
+  @Option(
+      names = "--cache-size",
+      paramLabel = "MIB",
+      defaultValue = "10240",
+      description = "Size limit of the span cache in MiB (default: ${DEFAULT-VALUE}).")
+  long cacheMib;
+
+  @Option(
+      names = "--read-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "60",
+      description = "How long a read may wait for registry bytes (default: ${DEFAULT-VALUE}).")
+  long readTimeoutSeconds;
+
+  @Option(
+      names = "--no-remote",
+      description = "Never serve layers lazily: plain snapshots only (containerd downloads).")
+  boolean noRemote;
+
+  @Mixin RegistryOptionsMixin registry;
+
   @Override
   public String action() {
     return "snapshotter on " + address;
@@ -36,7 +60,16 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
 
   @Override
   public Integer call() throws Exception {
-    var snapshotter = Snapshotter.open(root.toAbsolutePath());
+    Path absoluteRoot = root.toAbsolutePath();
+    RemoteLayerMounter remote =
+        noRemote
+            ? null
+            : new RemoteLayerMounter(
+                registry.client(),
+                absoluteRoot.resolve("cache"),
+                cacheMib << 20,
+                Duration.ofSeconds(readTimeoutSeconds));
+    var snapshotter = Snapshotter.open(absoluteRoot, remote);
     SnapshotterServer server;
     try {
       server = SnapshotterServer.start(snapshotter, address.toAbsolutePath());

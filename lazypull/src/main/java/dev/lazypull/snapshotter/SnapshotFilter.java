@@ -59,7 +59,7 @@ public final class SnapshotFilter {
 
   private static boolean matches(Selector selector, @Nullable String actual) {
     return switch (selector.operator()) {
-      case PRESENT -> actual != null;
+      case PRESENT -> actual != null && !actual.isEmpty();
       case EQUALS -> selector.value().equals(actual);
       case NOT_EQUALS -> !selector.value().equals(actual);
       case MATCHES ->
@@ -70,7 +70,8 @@ public final class SnapshotFilter {
   private static @Nullable String fieldValue(Snapshot snapshot, List<String> field) {
     return switch (field.getFirst()) {
       case "name" -> field.size() == 1 ? snapshot.key() : null;
-      case "parent" -> field.size() == 1 ? emptyToNull(snapshot.parent()) : null;
+      // "" for no parent, so that containerd's parent=="" finds a bottom layer's snapshot.
+      case "parent" -> field.size() == 1 ? nullToEmpty(snapshot.parent()) : null;
       case "kind" -> field.size() == 1 ? snapshot.kind().name().toLowerCase(Locale.ROOT) : null;
       case "labels" ->
           field.size() > 1
@@ -80,8 +81,8 @@ public final class SnapshotFilter {
     };
   }
 
-  private static @Nullable String emptyToNull(@Nullable String value) {
-    return value == null || value.isEmpty() ? null : value;
+  private static String nullToEmpty(@Nullable String value) {
+    return value == null ? "" : value;
   }
 
   /** A hand-written scanner: the grammar is five rules, a parser library would outweigh it. */

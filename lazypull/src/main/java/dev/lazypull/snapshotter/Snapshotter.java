@@ -28,28 +28,122 @@ public final class Snapshotter implements AutoCloseable {
 
   private final Path snapshotsDir;
   private final SnapshotStore store;
+  private final @Nullable RemoteLayerMounter remote;
 
-  private Snapshotter(Path snapshotsDir, SnapshotStore store) {
+  private Snapshotter(Path snapshotsDir, SnapshotStore store, @Nullable RemoteLayerMounter remote) {
     this.snapshotsDir = snapshotsDir;
     this.store = store;
+    this.remote = remote;
   }
 
-  /** Opens the snapshotter state under {@code root}, creating it when missing. */
+  /** Opens the snapshotter state under {@code root} without remote layers (plain snapshots). */
   public static Snapshotter open(Path root) throws IOException {
+    return open(root, null);
+  }
+
+  /**
+   * Opens the snapshotter state under {@code root}, creating it when missing. With {@code remote},
+   * image layers whose image has a SOCI index are mounted lazily instead of being downloaded, and
+   * remote snapshots of an earlier run are mounted again now. The snapshotter closes {@code
+   * remote}.
+   */
+  public static Snapshotter open(Path root, @Nullable RemoteLayerMounter remote)
+      throws IOException {
     Path snapshotsDir = root.resolve("snapshots");
     Files.createDirectories(snapshotsDir);
+    SnapshotStore store;
     try {
-      return new Snapshotter(snapshotsDir, SnapshotStore.open(root.resolve("metadata.db")));
+      store = SnapshotStore.open(root.resolve("metadata.db"));
     } catch (SQLException e) {
       throw new IOException(
           "open snapshot metadata " + root.resolve("metadata.db") + ": " + e.getMessage(), e);
     }
+    var snapshotter = new Snapshotter(snapshotsDir, store, remote);
+    snapshotter.remountRemoteLayers();
+    return snapshotter;
   }
 
-  /** Creates an active (writable) snapshot on {@code parent} ("" for none). */
+  /**
+   * Creates an active (writable) snapshot on {@code parent} ("" for none). When the labels name an
+   * image layer that lazypull can serve, it commits a remote snapshot under the requested target
+   * name instead and refuses with ALREADY_EXISTS, which tells containerd the layer is there.
+   */
   public synchronized List<MountSpec> prepare(String key, String parent, Map<String, String> labels)
       throws SnapshotException, IOException {
+    var request = RemoteLayerMounter.LayerRequest.of(labels);
+    if (remote != null && request.isPresent()) {
+      String target = labels.getOrDefault(SnapshotLabels.TARGET_REF, "");
+      if (prepareRemote(target, parent, labels, request.get())) {
+        throw new SnapshotException(
+            Reason.ALREADY_EXISTS, "target snapshot " + target + " already exists (remote)");
+      }
+    }
     return mounts(create(key, parent, SnapshotKind.ACTIVE, labels));
+  }
+
+  /** Commits a lazily mounted snapshot named {@code target}; false to fall back to a plain one. */
+  private boolean prepareRemote(
+      String target,
+      String parent,
+      Map<String, String> labels,
+      RemoteLayerMounter.LayerRequest request)
+      throws SnapshotException, IOException {
+    var existing = sql(() -> store.find(target));
+    if (existing.isPresent()) {
+      // Another namespace (or an earlier pull) made it: the same layer on the same parent.
+      return existing.get().kind() == SnapshotKind.COMMITTED
+          && java.util.Objects.equals(existing.get().parent(), parent.isEmpty() ? null : parent);
+    }
+    if (!parent.isEmpty() && get(parent).kind() != SnapshotKind.COMMITTED) {
+      return false;
+    }
+    Map<String, String> remoteLabels = new HashMap<>(labels);
+    remoteLabels.put(SnapshotLabels.REMOTE, request.layerDigest().toString());
+    Snapshot snapshot =
+        sql(
+            () ->
+                store.insert(
+                    target,
+                    parent.isEmpty() ? null : parent,
+                    SnapshotKind.COMMITTED,
+                    remoteLabels));
+    boolean mounted = false;
+    try {
+      Files.createDirectories(fsDir(snapshot.id()));
+      mounted = remote != null && remote.mount(request, fsDir(snapshot.id()));
+    } catch (IOException | dev.lazypull.registry.RegistryException | RuntimeException e) {
+      log.warn(
+          "serving layer {} of {} lazily failed, containerd will download it: {}",
+          request.layerDigest(),
+          request.image(),
+          e.toString());
+    } finally {
+      if (!mounted) {
+        sql(() -> store.delete(snapshot.id()));
+        deleteDirectory(snapshot.id());
+      }
+    }
+    return mounted;
+  }
+
+  private void remountRemoteLayers() throws IOException {
+    if (remote == null) {
+      return;
+    }
+    for (Snapshot snapshot : sql(store::all)) {
+      var request = RemoteLayerMounter.LayerRequest.of(snapshot.labels());
+      if (!snapshot.isRemote() || request.isEmpty()) {
+        continue;
+      }
+      try {
+        if (!remote.mount(request.get(), fsDir(snapshot.id()))) {
+          log.error("remote snapshot {}: its image has no SOCI index any more", snapshot.key());
+        }
+      } catch (IOException | dev.lazypull.registry.RegistryException | RuntimeException e) {
+        // TODO: serve such a snapshot as an error (EIO) rather than as an empty directory.
+        log.error("remounting remote snapshot {} failed: {}", snapshot.key(), e.toString());
+      }
+    }
   }
 
   /** Creates a read-only view of {@code parent} ("" for an empty view). */
@@ -83,6 +177,9 @@ public final class Snapshotter implements AutoCloseable {
     if (sql(() -> store.hasChildren(key))) {
       throw new SnapshotException(
           Reason.FAILED_PRECONDITION, "cannot remove snapshot " + key + ": it has children");
+    }
+    if (snapshot.isRemote() && remote != null) {
+      remote.unmount(fsDir(snapshot.id()));
     }
     sql(() -> store.delete(snapshot.id()));
     deleteDirectory(snapshot.id());
@@ -152,6 +249,7 @@ public final class Snapshotter implements AutoCloseable {
       for (Path dir : dirs.toList()) {
         if (!owned.contains(dir.getFileName().toString())) {
           log.info("removing orphaned snapshot directory {}", dir);
+          dev.lazypull.fuse.FuseMount.detachDeadMount(dir.resolve("fs"));
           DiskUsage.deleteTree(dir);
         }
       }
@@ -160,6 +258,9 @@ public final class Snapshotter implements AutoCloseable {
 
   @Override
   public synchronized void close() throws IOException {
+    if (remote != null) {
+      remote.close();
+    }
     sql(store::close);
   }
 

@@ -2,13 +2,8 @@ package dev.lazypull.snapshotter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.lazypull.registry.ImageReference;
-import dev.lazypull.registry.RegistryClient;
-import dev.lazypull.registry.RegistryOptions;
 import dev.lazypull.testing.Containerd;
 import dev.lazypull.testing.LocalRegistry;
-import dev.lazypull.testing.TestImage;
-import dev.lazypull.testing.TestLayers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,7 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ContainerdSnapshotterIT {
   @RegisterExtension static final LocalRegistry registry = LocalRegistry.create();
-  private static final Path BUSYBOX = Path.of("/bin/busybox");
 
   @TempDir static Path dir;
   static Snapshotter snapshotter;
@@ -34,31 +28,11 @@ class ContainerdSnapshotterIT {
 
   @BeforeAll
   static void start() throws Exception {
-    assertThat(BUSYBOX)
-        .as("busybox-static is needed (scripts/install-deps.sh installs it)")
-        .isExecutable();
-    ImageReference ref = registry.reference("busybox:two-layers");
-    image = ref.toString();
-    TestImage.push(RegistryClient.create(RegistryOptions.defaults()), ref, busyboxLayers());
+    BusyboxImage.push(registry, "busybox:two-layers", "");
+    image = registry.reference("busybox:two-layers").toString();
     snapshotter = Snapshotter.open(dir.resolve("lazypull"));
     server = SnapshotterServer.start(snapshotter, dir.resolve("lazypull.sock"));
     containerd = Containerd.start(dir.resolve("containerd"), server.socket());
-  }
-
-  /** busybox and its applet links, then a layer that changes a file and deletes another. */
-  private static List<byte[]> busyboxLayers() throws Exception {
-    var bottom = TestLayers.tar().dir("bin").dir("etc");
-    bottom.fileEntry("bin/busybox", Files.readAllBytes(BUSYBOX)).mode(0755);
-    for (String applet : List.of("sh", "cat", "ls", "echo")) {
-      bottom.symlink("bin/" + applet, "busybox");
-    }
-    bottom.file("etc/greeting", "hello from the bottom layer\n").file("etc/old", "old\n");
-    var top =
-        TestLayers.tar()
-            .dir("etc")
-            .file("etc/greeting", "hello from the top layer\n")
-            .whiteout("etc/old");
-    return List.of(TestLayers.gzip(bottom.build().bytes()), TestLayers.gzip(top.build().bytes()));
   }
 
   @AfterAll

@@ -47,6 +47,23 @@ class SnapshotFilterTest {
   }
 
   @Test
+  void parse_emptyParent_matchesOnlyBottomSnapshots() throws Exception {
+    Snapshot bottom =
+        new Snapshot(
+            1,
+            "k",
+            null,
+            SnapshotKind.COMMITTED,
+            Instant.EPOCH,
+            Instant.EPOCH,
+            Map.of(),
+            Usage.NONE);
+    assertThat(SnapshotFilter.parse("parent==\"\"").matches(bottom)).isTrue();
+    assertThat(SnapshotFilter.parse("parent==\"\"").matches(LAYER)).isFalse();
+    assertThat(SnapshotFilter.parse("parent").matches(bottom)).isFalse();
+  }
+
+  @Test
   void parse_malformed_isInvalidArgument() {
     assertThatThrownBy(() -> SnapshotFilter.parse("name=x"))
         .isInstanceOf(SnapshotException.class)

@@ -1,0 +1,112 @@
+package dev.lazypull.fs;
+
+import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.fs.layer.FetchCounters;
+import dev.lazypull.fs.layer.IndexedLayer;
+import dev.lazypull.fs.layer.LayerReader;
+import dev.lazypull.fs.layer.LocalLayer;
+import dev.lazypull.fs.layer.RegistryBytes;
+import dev.lazypull.fs.tree.LayerEntryException;
+import dev.lazypull.fs.tree.MergedTree;
+import dev.lazypull.fs.tree.MergedTreeBuilder;
+import dev.lazypull.oci.Descriptor;
+import dev.lazypull.registry.ImageReference;
+import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.registry.RegistryException;
+import dev.lazypull.soci.FoundIndex;
+import dev.lazypull.soci.LayerZtoc;
+import dev.lazypull.soci.SociIndexFinder;
+import dev.lazypull.ztoc.Ztoc;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * ONE layer of an image made ready to serve as an overlayfs lower directory (a containerd remote
+ * snapshot): its tree keeps whiteouts in overlayfs's form. A layer with a zTOC is read lazily by
+ * range; one without (too small to index) is fetched whole and read from local disk.
+ */
+public final class LazyLayer implements AutoCloseable {
+  private final LayerReader reader;
+  private final MergedTree tree;
+
+  private LazyLayer(LayerReader reader, MergedTree tree) {
+    this.reader = reader;
+    this.tree = tree;
+  }
+
+  /**
+   * Opens {@code layer} of the image {@code found} indexes.
+   *
+   * @param wholeLayersDir where layers without a zTOC are kept uncompressed
+   */
+  public static LazyLayer open(
+      RegistryClient client,
+      ImageReference repository,
+      SociIndexFinder finder,
+      FoundIndex found,
+      Descriptor layer,
+      SpanCache cache,
+      FetchCounters counters,
+      Path wholeLayersDir,
+      Duration readTimeout)
+      throws IOException, RegistryException {
+    Optional<LayerZtoc> ztocOfLayer = found.forLayer(layer.digest());
+    LayerReader reader;
+    Ztoc toc;
+    if (ztocOfLayer.isPresent()) {
+      toc = finder.fetchZtoc(found, ztocOfLayer.get());
+      var bytes = new RegistryBytes(client, repository, layer, readTimeout);
+      reader = new IndexedLayer(layer.digest(), toc, bytes, cache, counters, readTimeout);
+    } else {
+      var whole = WholeLayers.fetch(client, repository, layer, wholeLayersDir);
+      reader = whole.layer();
+      toc = whole.toc();
+    }
+    var builder = MergedTreeBuilder.forOverlayLayer();
+    try {
+      builder.addLayer(0, LayerEntries.of(toc));
+    } catch (LayerEntryException e) {
+      closeQuietly(reader);
+      throw new IOException(
+          "building the tree of layer "
+              + layer.digest()
+              + " of "
+              + repository
+              + ": "
+              + e.getMessage()
+              + "; the layer cannot be mounted safely",
+          e);
+    }
+    return new LazyLayer(reader, builder.build());
+  }
+
+  /** Whether reads fetch ranges from the registry (else the layer is local). */
+  public boolean lazy() {
+    return reader instanceof IndexedLayer;
+  }
+
+  /** A filesystem over this layer alone, for a FUSE mount. */
+  public ImageFilesystem filesystem() {
+    return new ImageFilesystem(tree, List.of(reader), ino -> {});
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (reader instanceof LocalLayer local) {
+      local.close();
+    }
+  }
+
+  private static void closeQuietly(LayerReader reader) {
+    try {
+      if (reader instanceof LocalLayer local) {
+        local.close();
+      }
+    } catch (IOException e) {
+      // Already failing with the tree error; the file handle is all that is lost.
+    }
+  }
+}

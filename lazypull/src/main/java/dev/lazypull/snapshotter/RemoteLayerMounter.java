@@ -1,0 +1,183 @@
+package dev.lazypull.snapshotter;
+
+import dev.lazypull.fs.LazyLayer;
+import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.fs.layer.FetchCounters;
+import dev.lazypull.fuse.FuseMount;
+import dev.lazypull.fuse.MountOptions;
+import dev.lazypull.oci.Descriptor;
+import dev.lazypull.oci.Digest;
+import dev.lazypull.registry.ImageReference;
+import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.registry.RegistryException;
+import dev.lazypull.soci.FoundIndex;
+import dev.lazypull.soci.SociException;
+import dev.lazypull.soci.SociIndexFinder;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Mounts single image layers lazily (FUSE) for remote snapshots, using the labels containerd's CRI
+ * plugin (or {@code lazypull pull}) puts on Prepare. An image's SOCI index is looked up once per
+ * image reference and remembered, also when there is none.
+ */
+public final class RemoteLayerMounter implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RemoteLayerMounter.class);
+
+  private final RegistryClient client;
+  private final SociIndexFinder finder;
+  private final SpanCache cache;
+  private final FetchCounters counters = new FetchCounters();
+  private final Path wholeLayersDir;
+  private final Duration readTimeout;
+  private final Map<String, Optional<FoundIndex>> indexes = new ConcurrentHashMap<>();
+  private final Map<Path, Mounted> mounts = new ConcurrentHashMap<>();
+
+  private record Mounted(LazyLayer layer, FuseMount mount) {}
+
+  /** A layer the registry should serve lazily: the labels of one Prepare. */
+  public record LayerRequest(ImageReference image, Digest layerDigest) {
+    /** The request the labels describe, or empty when they do not name an image layer. */
+    static Optional<LayerRequest> of(Map<String, String> labels) {
+      String image = labels.get(SnapshotLabels.IMAGE_REF);
+      String layer = labels.get(SnapshotLabels.LAYER_DIGEST);
+      if (image == null || layer == null || !labels.containsKey(SnapshotLabels.TARGET_REF)) {
+        return Optional.empty();
+      }
+      try {
+        return Optional.of(new LayerRequest(ImageReference.parse(image), Digest.parse(layer)));
+      } catch (IllegalArgumentException e) {
+        log.warn("ignoring unparsable remote-layer labels {} {}: {}", image, layer, e.getMessage());
+        return Optional.empty();
+      }
+    }
+  }
+
+  /**
+   * @param cacheDir where fetched spans and whole small layers are kept
+   * @param cacheBytes the span cache's size limit
+   */
+  public RemoteLayerMounter(
+      RegistryClient client, Path cacheDir, long cacheBytes, Duration readTimeout)
+      throws IOException {
+    this.client = client;
+    this.finder = new SociIndexFinder(client);
+    this.cache = SpanCache.open(cacheDir.resolve("spans"), cacheBytes);
+    this.wholeLayersDir = cacheDir.resolve("layers");
+    this.readTimeout = readTimeout;
+  }
+
+  /**
+   * Mounts the requested layer at {@code mountPoint}; false when the image has no SOCI index (the
+   * caller then prepares a plain snapshot and containerd downloads the layer).
+   */
+  public boolean mount(LayerRequest request, Path mountPoint)
+      throws IOException, RegistryException {
+    Optional<FoundIndex> found = index(request.image());
+    if (found.isEmpty()) {
+      return false;
+    }
+    Descriptor layer =
+        found.get().image().imageManifest().layers().stream()
+            .filter(d -> d.digest().equals(request.layerDigest()))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IOException(
+                        "layer "
+                            + request.layerDigest()
+                            + " is not in the manifest of "
+                            + request.image()
+                            + "; was the tag moved? pull again"));
+    var lazyLayer =
+        LazyLayer.open(
+            client,
+            request.image(),
+            finder,
+            found.get(),
+            layer,
+            cache,
+            counters,
+            wholeLayersDir,
+            readTimeout);
+    FuseMount mount;
+    try {
+      mount =
+          FuseMount.mount(
+              mountPoint,
+              lazyLayer.filesystem(),
+              MountOptions.defaults("lazypull:" + layer.digest(), "lazypull").withWorkers(2));
+    } catch (IOException e) {
+      lazyLayer.close();
+      throw e;
+    }
+    mounts.put(mountPoint, new Mounted(lazyLayer, mount));
+    log.info(
+        "layer {} of {} mounted at {} ({})",
+        layer.digest(),
+        request.image(),
+        mountPoint,
+        lazyLayer.lazy() ? "lazily" : "fetched whole: no zTOC");
+    return true;
+  }
+
+  /** Unmounts what is mounted at {@code mountPoint}, detaching lazily when it is busy. */
+  public void unmount(Path mountPoint) throws IOException {
+    Mounted mounted = mounts.remove(mountPoint);
+    if (mounted == null) {
+      FuseMount.detachDeadMount(mountPoint);
+      return;
+    }
+    try {
+      mounted.mount().close();
+    } catch (IOException e) {
+      log.info("{} is busy ({}); detaching it lazily", mountPoint, e.getMessage());
+      mounted.mount().detach();
+    } finally {
+      mounted.layer().close();
+    }
+  }
+
+  public boolean isMounted(Path mountPoint) {
+    return mounts.containsKey(mountPoint);
+  }
+
+  public FetchCounters counters() {
+    return counters;
+  }
+
+  private Optional<FoundIndex> index(ImageReference image) throws IOException, RegistryException {
+    Optional<FoundIndex> known = indexes.get(image.toString());
+    if (known != null) {
+      return known;
+    }
+    Optional<FoundIndex> found;
+    try {
+      found = Optional.of(finder.find(image, null, false));
+    } catch (SociException e) {
+      log.info(
+          "{} has no SOCI index; containerd will download its layers ({})", image, e.getMessage());
+      found = Optional.empty();
+    }
+    indexes.put(image.toString(), found);
+    return found;
+  }
+
+  /** Unmounts every layer (detaching busy ones). */
+  @Override
+  public void close() {
+    for (Path mountPoint : mounts.keySet()) {
+      try {
+        unmount(mountPoint);
+      } catch (IOException e) {
+        log.warn("unmounting {} failed: {}", mountPoint, e.getMessage());
+      }
+    }
+  }
+}

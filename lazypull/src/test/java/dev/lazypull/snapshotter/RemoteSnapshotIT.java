@@ -1,0 +1,226 @@
+package dev.lazypull.snapshotter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lazypull.oci.Descriptor;
+import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.registry.RegistryOptions;
+import dev.lazypull.testing.Containerd;
+import dev.lazypull.testing.LocalRegistry;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Remote snapshots without containerd: Prepare with the CRI labels mounts a layer lazily over FUSE,
+ * commits it under the target name and answers ALREADY_EXISTS; the kernel's overlayfs then merges
+ * the lazy layers (whiteouts included) from the mounts the snapshotter returns.
+ */
+class RemoteSnapshotIT {
+  @RegisterExtension static final LocalRegistry registry = LocalRegistry.create();
+  @TempDir Path dir;
+  private Snapshotter snapshotter;
+
+  @BeforeAll
+  static void pushImages() throws Exception {
+    BusyboxImage.push(registry, "remote:plain", "remote:soci");
+  }
+
+  private Snapshotter open() throws Exception {
+    var client = RegistryClient.create(RegistryOptions.defaults());
+    snapshotter =
+        Snapshotter.open(
+            dir.resolve("root"),
+            new RemoteLayerMounter(client, dir.resolve("cache"), 64 << 20, Duration.ofSeconds(30)));
+    return snapshotter;
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    if (snapshotter != null) {
+      snapshotter.close();
+    }
+    List<String> left = Containerd.mountsUnder(dir);
+    for (String mountPoint : left) {
+      new ProcessBuilder("umount", "-l", mountPoint).start().waitFor(10, TimeUnit.SECONDS);
+    }
+    assertThat(left).as("mounts left behind").isEmpty();
+  }
+
+  private static Map<String, String> labels(String image, Descriptor layer, String chainId) {
+    Map<String, String> labels = new HashMap<>();
+    labels.put(SnapshotLabels.TARGET_REF, chainId);
+    labels.put(SnapshotLabels.IMAGE_REF, registry.reference(image).toString());
+    labels.put(SnapshotLabels.LAYER_DIGEST, layer.digest().toString());
+    return labels;
+  }
+
+  private static List<Descriptor> layersOf(String image) throws Exception {
+    return RegistryClient.create(RegistryOptions.defaults())
+        .resolveManifest(registry.reference(image))
+        .imageManifest()
+        .layers();
+  }
+
+  private static void assertAlreadyExists(ThrowingPrepare prepare) {
+    assertThatThrownBy(prepare::run)
+        .isInstanceOf(SnapshotException.class)
+        .extracting(e -> ((SnapshotException) e).reason())
+        .isEqualTo(SnapshotException.Reason.ALREADY_EXISTS);
+  }
+
+  private interface ThrowingPrepare {
+    void run() throws Exception;
+  }
+
+  /** Body bytes the registry served for {@code layer} after the first {@code skip} requests. */
+  private static long bytesServedFor(Descriptor layer, int skip) {
+    return registry.servedRequests().stream()
+        .skip(skip)
+        .filter(r -> r.uri().contains(layer.digest().toString()))
+        .mapToLong(LocalRegistry.ServedRequest::bodyBytes)
+        .sum();
+  }
+
+  @Test
+  void prepare_indexedImage_commitsLazyLayersThatOverlayfsMerges() throws Exception {
+    List<Descriptor> layers = layersOf("remote:soci");
+    int before = registry.awaitServedRequests(0).size(); // convert downloaded the layers
+    Snapshotter snapshotter = open();
+
+    assertAlreadyExists(
+        () ->
+            snapshotter.prepare("ns/1/extract-a", "", labels("remote:soci", layers.get(0), "c1")));
+    assertAlreadyExists(
+        () ->
+            snapshotter.prepare(
+                "ns/2/extract-b", "c1", labels("remote:soci", layers.get(1), "c2")));
+
+    // What containerd 1.6 asks after ALREADY_EXISTS.
+    List<Snapshot> found =
+        snapshotter.list(List.of("labels.\"containerd.io/snapshot.ref\"==c2,parent==\"c1\""));
+    assertThat(found)
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.kind()).isEqualTo(SnapshotKind.COMMITTED);
+              assertThat(s.labels())
+                  .containsEntry(SnapshotLabels.REMOTE, layers.get(1).digest().toString());
+            });
+    assertThat(snapshotter.usage("c2")).isEqualTo(Usage.NONE);
+
+    MountSpec rootfs = snapshotter.prepare("ns/3/container", "c2", Map.of()).getFirst();
+    assertThat(rootfs.type()).isEqualTo("overlay");
+    Path target = Files.createDirectories(dir.resolve("rootfs"));
+    mountOverlay(rootfs, target);
+    try {
+      assertThat(bytesServedFor(layers.get(0), before))
+          .as("busybox bytes before any read")
+          .isZero();
+      assertThat(Files.readString(target.resolve("etc/greeting")))
+          .isEqualTo(BusyboxImage.TOP_GREETING);
+      assertThat(target.resolve("etc/old")).doesNotExist();
+      assertThat(Files.readSymbolicLink(target.resolve("bin/sh"))).isEqualTo(Path.of("busybox"));
+      byte[] expected = Files.readAllBytes(BusyboxImage.BUSYBOX);
+      try (var in = Files.newInputStream(target.resolve("bin/busybox"))) {
+        assertThat(in.readNBytes(4096)).isEqualTo(java.util.Arrays.copyOf(expected, 4096));
+      }
+      assertThat(bytesServedFor(layers.get(0), before))
+          .as("bytes of the busybox layer fetched to read its first 4 KiB")
+          .isPositive()
+          .isLessThan(layers.get(0).size() / 4);
+      assertThat(Files.readAllBytes(target.resolve("bin/busybox"))).isEqualTo(expected);
+      Files.writeString(target.resolve("etc/new"), "written\n");
+    } finally {
+      umount(target);
+    }
+
+    // The lower layer shows the whiteout as overlayfs's 0/0 character device.
+    Path topLayer = Path.of(lowerDirs(rootfs).getFirst());
+    assertThat(
+            Files.getAttribute(topLayer.resolve("etc/old"), "unix:rdev", LinkOption.NOFOLLOW_LINKS))
+        .isEqualTo(0L);
+    assertThat(
+            Files.readAttributes(
+                    topLayer.resolve("etc/old"),
+                    java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS)
+                .isOther())
+        .isTrue();
+
+    snapshotter.remove("ns/3/container");
+    snapshotter.remove("c2");
+    snapshotter.remove("c1");
+    assertThat(Containerd.mountsUnder(dir)).isEmpty();
+    assertThat(snapshotter.list(List.of())).isEmpty();
+  }
+
+  @Test
+  void open_afterRestart_remountsRemoteSnapshots() throws Exception {
+    List<Descriptor> layers = layersOf("remote:soci");
+    Snapshotter first = open();
+    assertAlreadyExists(
+        () -> first.prepare("ns/1/extract-a", "", labels("remote:soci", layers.get(0), "c1")));
+    first.close();
+    snapshotter = null;
+    assertThat(Containerd.mountsUnder(dir)).isEmpty();
+
+    Snapshotter second = open();
+    Path layer = Path.of(second.view("ns/2/view", "c1", Map.of()).getFirst().source());
+    assertThat(Files.readString(layer.resolve("etc/greeting"))).startsWith("hello from the bottom");
+    second.remove("ns/2/view");
+    second.remove("c1");
+  }
+
+  @Test
+  void prepare_imageWithoutIndex_isAPlainSnapshot() throws Exception {
+    List<Descriptor> layers = layersOf("remote:plain");
+    Snapshotter snapshotter = open();
+    List<MountSpec> mounts =
+        snapshotter.prepare("ns/1/extract-a", "", labels("remote:plain", layers.get(0), "p1"));
+    assertThat(mounts).singleElement().satisfies(m -> assertThat(m.type()).isEqualTo("bind"));
+    assertThat(snapshotter.stat("ns/1/extract-a").isRemote()).isFalse();
+    snapshotter.remove("ns/1/extract-a");
+  }
+
+  private static List<String> lowerDirs(MountSpec overlay) {
+    for (String option : overlay.options()) {
+      if (option.startsWith("lowerdir=")) {
+        return List.of(option.substring("lowerdir=".length()).split(":"));
+      }
+    }
+    throw new AssertionError("no lowerdir in " + overlay);
+  }
+
+  private static void mountOverlay(MountSpec mount, Path target) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of("mount", "-t", mount.type(), "-o", String.join(",", mount.options())));
+    command.add(mount.source());
+    command.add(target.toString());
+    run(command);
+  }
+
+  private static void umount(Path target) throws Exception {
+    run(List.of("umount", target.toString()));
+  }
+
+  private static void run(List<String> command) throws Exception {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes());
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(command + ": " + output).isZero();
+  }
+}
