@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
       MountCommand.class,
       UmountCommand.class,
       RunCommand.class,
-      SnapshotterCommand.class
+      SnapshotterCommand.class,
+      PullCommand.class
     })
 public final class Main implements Runnable {
 

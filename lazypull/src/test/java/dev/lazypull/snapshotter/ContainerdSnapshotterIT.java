@@ -2,10 +2,13 @@ package dev.lazypull.snapshotter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.registry.RegistryOptions;
 import dev.lazypull.testing.Containerd;
 import dev.lazypull.testing.LocalRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real containerd 1.6 with lazypull's snapshotter as its proxy plugin: {@code ctr} pulls a small
- * busybox-static image from the real registry into lazypull snapshots and runs it with runc.
+ * busybox-static image from the real registry into lazypull snapshots and runs it with runc; {@code
+ * lazypull pull} records its SOCI-indexed copy with lazily served layers, which ctr runs too.
  */
 class ContainerdSnapshotterIT {
   @RegisterExtension static final LocalRegistry registry = LocalRegistry.create();
@@ -25,12 +29,21 @@ class ContainerdSnapshotterIT {
   static SnapshotterServer server;
   static Containerd containerd;
   static String image;
+  static String indexedImage;
 
   @BeforeAll
   static void start() throws Exception {
-    BusyboxImage.push(registry, "busybox:two-layers", "");
+    BusyboxImage.push(registry, "busybox:two-layers", "busybox:soci");
     image = registry.reference("busybox:two-layers").toString();
-    snapshotter = Snapshotter.open(dir.resolve("lazypull"));
+    indexedImage = registry.reference("busybox:soci").toString();
+    snapshotter =
+        Snapshotter.open(
+            dir.resolve("lazypull"),
+            new RemoteLayerMounter(
+                RegistryClient.create(RegistryOptions.defaults()),
+                dir.resolve("cache"),
+                64 << 20,
+                Duration.ofSeconds(30)));
     server = SnapshotterServer.start(snapshotter, dir.resolve("lazypull.sock"));
     containerd = Containerd.start(dir.resolve("containerd"), server.socket());
   }
@@ -82,5 +95,55 @@ class ContainerdSnapshotterIT {
     try (var left = Files.list(dir.resolve("lazypull/snapshots"))) {
       assertThat(left).isEmpty();
     }
+  }
+
+  @Test
+  void lazypullPull_indexedImageRunsWithoutLayerBlobsInContainerd() throws Exception {
+    var out = new java.io.StringWriter();
+    var cli = dev.lazypull.cli.Main.newCommandLine();
+    cli.setOut(new java.io.PrintWriter(out));
+    int exit =
+        cli.execute(
+            "pull",
+            "--address",
+            containerd.socket().toString(),
+            "-n",
+            Containerd.NAMESPACE,
+            indexedImage);
+    assertThat(exit).as(out.toString()).isZero();
+    assertThat(out.toString()).contains("pulled " + indexedImage);
+
+    assertThat(containerd.ctr("images", "ls", "-q")).contains(indexedImage);
+    String content = containerd.ctr("content", "ls", "-q");
+    for (var layer :
+        RegistryClient.create(RegistryOptions.defaults())
+            .resolveManifest(registry.reference("busybox:soci"))
+            .imageManifest()
+            .layers()) {
+      assertThat(content)
+          .as("containerd's content store")
+          .doesNotContain(layer.digest().toString());
+    }
+    List<Snapshot> remote = snapshotter.list(List.of("labels.\"" + SnapshotLabels.REMOTE + "\""));
+    assertThat(remote)
+        .hasSize(2)
+        .allSatisfy(s -> assertThat(s.kind()).isEqualTo(SnapshotKind.COMMITTED));
+
+    String output =
+        containerd.ctr(
+            "run",
+            "--rm",
+            "--snapshotter",
+            "lazypull",
+            indexedImage,
+            "lazy-run",
+            "/bin/sh",
+            "-c",
+            "cat /etc/greeting; ls /etc");
+    assertThat(output).isEqualTo("hello from the top layer\ngreeting\n");
+
+    containerd.ctr("images", "rm", "--sync", indexedImage);
+    assertThat(snapshotter.list(List.of())).isEmpty();
+    assertThat(Containerd.mountsUnder(dir)).isEmpty();
   }
 }
