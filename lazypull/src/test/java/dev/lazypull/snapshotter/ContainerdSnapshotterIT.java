@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lazypull.registry.RegistryClient;
 import dev.lazypull.registry.RegistryOptions;
 import dev.lazypull.testing.Containerd;
+import dev.lazypull.testing.DebianImages;
 import dev.lazypull.testing.LocalRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,5 +146,59 @@ class ContainerdSnapshotterIT {
     containerd.ctr("images", "rm", "--sync", indexedImage);
     assertThat(snapshotter.list(List.of())).isEmpty();
     assertThat(Containerd.mountsUnder(dir)).isEmpty();
+  }
+
+  @Test
+  void lazypullPull_debianMinbaseRunsFromLazyLayers() throws Exception {
+    String source = registry.reference("debian:minbase").toString();
+    DebianImages.pushToRegistry(DebianImages.minbase(), DebianImages.TAG, source);
+    String debian = registry.reference("debian:soci").toString();
+    assertThat(
+            dev.lazypull.cli.Main.newCommandLine()
+                .execute("convert", "--min-layer-size", "1000000", source, debian))
+        .isZero();
+    int before = registry.awaitServedRequests(0).size();
+
+    assertThat(
+            dev.lazypull.cli.Main.newCommandLine()
+                .execute(
+                    "pull",
+                    "--address",
+                    containerd.socket().toString(),
+                    "-n",
+                    Containerd.NAMESPACE,
+                    debian))
+        .isZero();
+    String output =
+        containerd.ctr(
+            "run",
+            "--rm",
+            "--snapshotter",
+            "lazypull",
+            debian,
+            "debian-run",
+            "sh",
+            "-c",
+            "cat /etc/debian_version; id -un");
+    assertThat(output).matches("12\\.\\d+\\nroot\\n");
+
+    var layer =
+        RegistryClient.create(RegistryOptions.defaults())
+            .resolveManifest(registry.reference("debian:soci"))
+            .imageManifest()
+            .layers()
+            .getFirst();
+    long fetched =
+        registry.servedRequests().stream()
+            .skip(before)
+            .filter(r -> r.uri().contains(layer.digest().toString()))
+            .mapToLong(LocalRegistry.ServedRequest::bodyBytes)
+            .sum();
+    assertThat(fetched)
+        .as("bytes of the Debian layer fetched to run sh")
+        .isLessThan(layer.size() / 2);
+
+    containerd.ctr("images", "rm", "--sync", debian);
+    assertThat(snapshotter.list(List.of())).isEmpty();
   }
 }
