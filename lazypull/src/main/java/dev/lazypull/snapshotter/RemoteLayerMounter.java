@@ -79,6 +79,7 @@ public final class RemoteLayerMounter implements AutoCloseable {
    */
   public boolean mount(LayerRequest request, Path mountPoint)
       throws IOException, RegistryException {
+    long startNanos = System.nanoTime();
     Optional<FoundIndex> found = index(request.image());
     if (found.isEmpty()) {
       return false;
@@ -119,11 +120,12 @@ public final class RemoteLayerMounter implements AutoCloseable {
     }
     mounts.put(mountPoint, new Mounted(lazyLayer, mount));
     log.info(
-        "layer {} of {} mounted at {} ({})",
+        "layer {} of {} mounted at {} ({}) in {} ms",
         layer.digest(),
         request.image(),
         mountPoint,
-        lazyLayer.lazy() ? "lazily" : "fetched whole: no zTOC");
+        lazyLayer.lazy() ? "lazily" : "fetched whole: no zTOC",
+        (System.nanoTime() - startNanos) / 1_000_000);
     return true;
   }
 
