@@ -24,8 +24,27 @@ public final class Containerd implements AutoCloseable {
   private static final long START_TIMEOUT_MILLIS = 30_000;
   private static final long CTR_TIMEOUT_SECONDS = 180;
 
+  private static final String NO_CRI = "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]";
+
   private final Path dir;
   private final Process process;
+
+  /** The CRI plugin's table; the sandbox image is never pulled (tests create no pods). */
+  private static String cri(Path dir, String registryHost) {
+    return """
+        [plugins."io.containerd.grpc.v1.cri"]
+          sandbox_image = "%2$s/pause:never-pulled"
+          [plugins."io.containerd.grpc.v1.cri".containerd]
+            snapshotter = "lazypull"
+            disable_snapshot_annotations = false
+          [plugins."io.containerd.grpc.v1.cri".registry]
+            config_path = "%1$s/certs.d"
+          [plugins."io.containerd.grpc.v1.cri".cni]
+            bin_dir = "%1$s/cni/bin"
+            conf_dir = "%1$s/cni/conf"
+        """
+        .formatted(dir, registryHost);
+  }
 
   private Containerd(Path dir, Process process) {
     this.dir = dir;
@@ -34,6 +53,32 @@ public final class Containerd implements AutoCloseable {
 
   /** Starts containerd in {@code dir} with the proxy snapshotter at {@code snapshotterSocket}. */
   public static Containerd start(Path dir, Path snapshotterSocket) throws IOException {
+    return start(dir, snapshotterSocket, null);
+  }
+
+  /**
+   * Starts containerd with its CRI plugin on, pulling with the {@code lazypull} snapshotter and
+   * snapshot annotations on (the remote-snapshot labels), and plain HTTP to {@code registryHost}
+   * through a hosts.toml in {@code dir}.
+   */
+  public static Containerd startWithCri(Path dir, Path snapshotterSocket, String registryHost)
+      throws IOException {
+    Path hosts = dir.resolve("certs.d").resolve(registryHost);
+    Files.createDirectories(hosts);
+    Files.writeString(
+        hosts.resolve("hosts.toml"),
+        """
+        server = "http://%1$s"
+
+        [host."http://%1$s"]
+          capabilities = ["pull", "resolve"]
+        """
+            .formatted(registryHost));
+    return start(dir, snapshotterSocket, registryHost);
+  }
+
+  private static Containerd start(Path dir, Path snapshotterSocket, String criRegistryHost)
+      throws IOException {
     if (!Files.isExecutable(BINARY) || !Files.isExecutable(CTR)) {
       throw new IllegalStateException(
           "containerd is not installed; run scripts/install-deps.sh (apt-get install containerd)");
@@ -46,7 +91,7 @@ public final class Containerd implements AutoCloseable {
         version = 2
         root = "%1$s/root"
         state = "%1$s/state"
-        disabled_plugins = ["io.containerd.grpc.v1.cri"]
+        %3$s
 
         [grpc]
           address = "%1$s/containerd.sock"
@@ -61,7 +106,10 @@ public final class Containerd implements AutoCloseable {
           type = "snapshot"
           address = "%2$s"
         """
-            .formatted(dir, snapshotterSocket));
+            .formatted(
+                dir,
+                snapshotterSocket,
+                criRegistryHost == null ? NO_CRI : cri(dir, criRegistryHost)));
     Process process =
         new ProcessBuilder(BINARY.toString(), "--config", config.toString())
             .redirectErrorStream(true)
@@ -106,8 +154,32 @@ public final class Containerd implements AutoCloseable {
   public record Result(int exitCode, String output) {}
 
   public Result tryCtr(String... args) throws IOException, InterruptedException {
+    return tryCtrIn(NAMESPACE, args);
+  }
+
+  /** Like {@link #ctr} in another namespace (the CRI plugin's is {@code k8s.io}). */
+  public String ctrIn(String namespace, String... args) throws IOException, InterruptedException {
+    Result result = tryCtrIn(namespace, args);
+    if (result.exitCode() != 0) {
+      throw new IOException(
+          "ctr -n "
+              + namespace
+              + " "
+              + String.join(" ", args)
+              + " exited "
+              + result.exitCode()
+              + ": "
+              + result.output()
+              + "\ncontainerd log tail: "
+              + logTail());
+    }
+    return result.output();
+  }
+
+  private Result tryCtrIn(String namespace, String... args)
+      throws IOException, InterruptedException {
     List<String> command =
-        new ArrayList<>(List.of(CTR.toString(), "--address", socket().toString(), "-n", NAMESPACE));
+        new ArrayList<>(List.of(CTR.toString(), "--address", socket().toString(), "-n", namespace));
     command.addAll(List.of(args));
     Process ctr = new ProcessBuilder(command).redirectErrorStream(true).start();
     ctr.getOutputStream().close();
