@@ -7,6 +7,7 @@ packages=(
   fuse3             # fusermount3 and /etc/fuse.conf; the kernel FUSE module is built in
   runc              # runs containers for `lazypull run`
   containerd        # the snapshotter's host
+  systemd           # systemd-analyze verify of the snapshotter's unit (systemd need not run)
   skopeo umoci      # independent pull/unpack to compare against
   debootstrap       # builds the real Debian test and demo images
   pigz              # multi-member gzip test layers

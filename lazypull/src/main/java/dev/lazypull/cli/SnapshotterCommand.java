@@ -1,12 +1,18 @@
 package dev.lazypull.cli;
 
+import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.registry.RegistryOptions;
 import dev.lazypull.snapshotter.RemoteLayerMounter;
 import dev.lazypull.snapshotter.Snapshotter;
+import dev.lazypull.snapshotter.SnapshotterConfig;
 import dev.lazypull.snapshotter.SnapshotterServer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -17,34 +23,39 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Serve containerd's snapshots API on a unix socket (a containerd proxy plugin).",
-      "containerd's config.toml: [proxy_plugins.lazypull] type = \"snapshot\" address = SOCKET"
+      "containerd's config.toml: [proxy_plugins.lazypull] type = \"snapshot\" address = SOCKET",
+      "Settings come from --config (TOML); options given here override them."
     })
 public final class SnapshotterCommand implements Callable<Integer>, CommandFailure.Action {
   @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Settings file; a missing file means defaults (default: ${DEFAULT-VALUE}).",
+      defaultValue = "/etc/lazypull/config.toml")
+  Path configFile;
+
+  @Option(
       names = "--root",
-      defaultValue = "/var/lib/lazypull/snapshotter",
-      description = "Directory for snapshots and their metadata (default: ${DEFAULT-VALUE}).")
-  Path root;
+      description =
+          "Directory for snapshots and their metadata (default /var/lib/lazypull/snapshotter).")
+  @Nullable Path root;
 
   @Option(
       names = "--address",
-      defaultValue = "/run/lazypull/snapshotter.sock",
-      description = "Unix socket to serve on (default: ${DEFAULT-VALUE}).")
-  Path address;
+      description = "Unix socket to serve on (default /run/lazypull/snapshotter.sock).")
+  @Nullable Path address;
 
   @Option(
       names = "--cache-size",
       paramLabel = "MIB",
-      defaultValue = "10240",
-      description = "Size limit of the span cache in MiB (default: ${DEFAULT-VALUE}).")
-  long cacheMib;
+      description = "Size limit of the span cache in MiB (default 10240).")
+  @Nullable Long cacheMib;
 
   @Option(
       names = "--read-timeout",
       paramLabel = "SECONDS",
-      defaultValue = "60",
-      description = "How long a read may wait for registry bytes (default: ${DEFAULT-VALUE}).")
-  long readTimeoutSeconds;
+      description = "How long a read may wait for registry bytes (default 60).")
+  @Nullable Long readTimeoutSeconds;
 
   @Option(
       names = "--no-remote",
@@ -55,24 +66,27 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
 
   @Override
   public String action() {
-    return "snapshotter on " + address;
+    return "snapshotter" + (address == null ? "" : " on " + address);
   }
 
   @Override
   public Integer call() throws Exception {
-    Path absoluteRoot = root.toAbsolutePath();
+    SnapshotterConfig config = SnapshotterConfig.load(configFile);
+    Path absoluteRoot = (root != null ? root : config.root()).toAbsolutePath();
+    Path socket = (address != null ? address : config.address()).toAbsolutePath();
     RemoteLayerMounter remote =
-        noRemote
+        noRemote || !config.remote()
             ? null
             : new RemoteLayerMounter(
-                registry.client(),
+                registryClient(config),
                 absoluteRoot.resolve("cache"),
-                cacheMib << 20,
-                Duration.ofSeconds(readTimeoutSeconds));
+                (cacheMib != null ? cacheMib : config.cacheMib()) << 20,
+                Duration.ofSeconds(
+                    readTimeoutSeconds != null ? readTimeoutSeconds : config.readTimeoutSeconds()));
     var snapshotter = Snapshotter.open(absoluteRoot, remote);
     SnapshotterServer server;
     try {
-      server = SnapshotterServer.start(snapshotter, address.toAbsolutePath());
+      server = SnapshotterServer.start(snapshotter, socket);
     } catch (Exception e) {
       snapshotter.close();
       throw e;
@@ -95,5 +109,13 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
     server.awaitTermination();
     closed.await();
     return 0;
+  }
+
+  /** The command line's registry options plus the config file's plain-HTTP hosts. */
+  private RegistryClient registryClient(SnapshotterConfig config) throws Exception {
+    RegistryOptions options = registry.options();
+    Set<String> insecure = new HashSet<>(options.insecureHosts());
+    insecure.addAll(config.allInsecureHosts());
+    return RegistryClient.create(options.withInsecureHosts(insecure));
   }
 }
