@@ -5,7 +5,9 @@ import dev.lazypull.registry.RegistryOptions;
 import dev.lazypull.snapshotter.RemoteLayerMounter;
 import dev.lazypull.snapshotter.Snapshotter;
 import dev.lazypull.snapshotter.SnapshotterConfig;
+import dev.lazypull.snapshotter.SnapshotterMetrics;
 import dev.lazypull.snapshotter.SnapshotterServer;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -58,6 +60,12 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
   @Nullable Long readTimeoutSeconds;
 
   @Option(
+      names = "--metrics-address",
+      paramLabel = "HOST:PORT",
+      description = "Serve Prometheus metrics at http://HOST:PORT/metrics (default: off).")
+  @Nullable String metricsAddress;
+
+  @Option(
       names = "--no-remote",
       description = "Never serve layers lazily: plain snapshots only (containerd downloads).")
   boolean noRemote;
@@ -84,10 +92,16 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
                 Duration.ofSeconds(
                     readTimeoutSeconds != null ? readTimeoutSeconds : config.readTimeoutSeconds()));
     var snapshotter = Snapshotter.open(absoluteRoot, remote);
+    var metrics = new SnapshotterMetrics(snapshotter, remote);
     SnapshotterServer server;
     try {
-      server = SnapshotterServer.start(snapshotter, socket);
+      String metricsAt = metricsAddress != null ? metricsAddress : config.metricsAddress();
+      if (metricsAt != null) {
+        metrics.serve(hostPort(metricsAt));
+      }
+      server = SnapshotterServer.start(snapshotter, socket, metrics);
     } catch (Exception e) {
+      metrics.close();
       snapshotter.close();
       throw e;
     }
@@ -98,7 +112,8 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
             new Thread(
                 () -> {
                   try (snapshotter;
-                      server) {
+                      server;
+                      metrics) {
                     // closing both is the point
                   } catch (Exception e) {
                     // The process is ending; the next start replaces the socket file.
@@ -109,6 +124,16 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
     server.awaitTermination();
     closed.await();
     return 0;
+  }
+
+  private static InetSocketAddress hostPort(String text) {
+    int colon = text.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException(
+          "metrics address '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:9464)");
+    }
+    return new InetSocketAddress(
+        text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
   }
 
   /** The command line's registry options plus the config file's plain-HTTP hosts. */

@@ -146,6 +146,10 @@ public final class RemoteLayerMounter implements AutoCloseable {
     }
   }
 
+  public int mountedCount() {
+    return mounts.size();
+  }
+
   public boolean isMounted(Path mountPoint) {
     return mounts.containsKey(mountPoint);
   }

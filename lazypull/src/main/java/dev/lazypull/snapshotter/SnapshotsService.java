@@ -27,6 +27,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,31 +43,45 @@ final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
   private static final int LIST_BATCH = 100;
 
   private final Snapshotter snapshotter;
+  private final @Nullable SnapshotterMetrics metrics;
 
-  SnapshotsService(Snapshotter snapshotter) {
+  SnapshotsService(Snapshotter snapshotter, @Nullable SnapshotterMetrics metrics) {
     this.snapshotter = snapshotter;
+    this.metrics = metrics;
   }
 
   private interface Call<T> {
     T run() throws Exception;
   }
 
-  private static <T> void answer(String action, StreamObserver<T> observer, Call<T> call) {
+  private <T> void answer(String action, StreamObserver<T> observer, Call<T> call) {
+    String method =
+        action.substring(0, action.indexOf(' ') < 0 ? action.length() : action.indexOf(' '));
     T response;
     try {
       response = call.run();
     } catch (SnapshotException e) {
       log.debug("{}: {}", action, e.getMessage());
-      observer.onError(status(e).withDescription(e.getMessage()).asRuntimeException());
+      Status status = status(e);
+      record(method, status);
+      observer.onError(status.withDescription(e.getMessage()).asRuntimeException());
       return;
     } catch (Exception e) {
       log.warn("{} failed", action, e);
+      record(method, Status.INTERNAL);
       observer.onError(
           Status.INTERNAL.withDescription(action + ": " + e).withCause(e).asRuntimeException());
       return;
     }
+    record(method, Status.OK);
     observer.onNext(response);
     observer.onCompleted();
+  }
+
+  private void record(String method, Status status) {
+    if (metrics != null) {
+      metrics.recordCall(method, status.getCode().name());
+    }
   }
 
   private static Status status(SnapshotException e) {
@@ -189,10 +204,12 @@ final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
     try {
       snapshots = snapshotter.list(request.getFiltersList());
     } catch (SnapshotException e) {
+      record("list", status(e));
       out.onError(status(e).withDescription(e.getMessage()).asRuntimeException());
       return;
     } catch (Exception e) {
       log.warn("list snapshots failed", e);
+      record("list", Status.INTERNAL);
       out.onError(Status.INTERNAL.withDescription("list snapshots: " + e).asRuntimeException());
       return;
     }
@@ -204,6 +221,7 @@ final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
       }
       out.onNext(batch.build());
     }
+    record("list", Status.OK);
     out.onCompleted();
   }
 

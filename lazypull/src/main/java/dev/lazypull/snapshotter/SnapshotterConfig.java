@@ -24,6 +24,8 @@ import org.jspecify.annotations.Nullable;
  * [registry]
  * config_path = "/etc/containerd/certs.d"   # containerd's hosts.toml directories
  * insecure = ["registry.local:5000"]        # plain HTTP
+ * [metrics]
+ * address = "127.0.0.1:9464"                # Prometheus /metrics; off when absent
  * </pre>
  */
 public record SnapshotterConfig(
@@ -33,7 +35,8 @@ public record SnapshotterConfig(
     long cacheMib,
     long readTimeoutSeconds,
     @Nullable Path registryConfigPath,
-    List<String> insecureHosts) {
+    List<String> insecureHosts,
+    @Nullable String metricsAddress) {
 
   public static final Path DEFAULT_FILE = Path.of("/etc/lazypull/config.toml");
 
@@ -49,7 +52,8 @@ public record SnapshotterConfig(
         10240,
         60,
         null,
-        List.of());
+        List.of(),
+        null);
   }
 
   /** Reads {@code file}; a missing file gives the defaults, a malformed one fails naming it. */
@@ -69,6 +73,7 @@ public record SnapshotterConfig(
       insecure.add(host.asText());
     }
     String configPath = toml.path("registry").path("config_path").asText("");
+    String metrics = toml.path("metrics").path("address").asText("");
     var config =
         new SnapshotterConfig(
             Path.of(toml.path("root").asText(defaults.root().toString())),
@@ -77,7 +82,8 @@ public record SnapshotterConfig(
             toml.path("cache").path("size_mib").asLong(defaults.cacheMib()),
             toml.path("fetch").path("read_timeout_seconds").asLong(defaults.readTimeoutSeconds()),
             configPath.isEmpty() ? null : Path.of(configPath),
-            insecure);
+            insecure,
+            metrics.isEmpty() ? null : metrics);
     if (config.cacheMib() <= 0 || config.readTimeoutSeconds() <= 0) {
       throw new IOException(
           file + ": cache.size_mib and fetch.read_timeout_seconds must be positive");

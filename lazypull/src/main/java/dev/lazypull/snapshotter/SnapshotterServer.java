@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,13 @@ public final class SnapshotterServer implements AutoCloseable {
    * Starts serving on {@code socket}; a stale socket file (left by a killed daemon) is replaced.
    */
   public static SnapshotterServer start(Snapshotter snapshotter, Path socket) throws IOException {
+    return start(snapshotter, socket, null);
+  }
+
+  /** Like {@link #start(Snapshotter, Path)}, counting calls in {@code metrics}. */
+  public static SnapshotterServer start(
+      Snapshotter snapshotter, Path socket, @Nullable SnapshotterMetrics metrics)
+      throws IOException {
     Files.createDirectories(socket.toAbsolutePath().getParent());
     Files.deleteIfExists(socket);
     var eventLoops = new EpollEventLoopGroup(2);
@@ -39,7 +47,7 @@ public final class SnapshotterServer implements AutoCloseable {
             .channelType(EpollServerDomainSocketChannel.class)
             .bossEventLoopGroup(eventLoops)
             .workerEventLoopGroup(eventLoops)
-            .addService(new SnapshotsService(snapshotter))
+            .addService(new SnapshotsService(snapshotter, metrics))
             .build();
     try {
       server.start();
