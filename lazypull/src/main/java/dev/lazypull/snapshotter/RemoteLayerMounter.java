@@ -119,13 +119,20 @@ public final class RemoteLayerMounter implements AutoCloseable {
       throw e;
     }
     mounts.put(mountPoint, new Mounted(lazyLayer, mount));
-    log.info(
-        "layer {} of {} mounted at {} ({}) in {} ms",
-        layer.digest(),
-        request.image(),
-        mountPoint,
-        lazyLayer.lazy() ? "lazily" : "fetched whole: no zTOC",
-        (System.nanoTime() - startNanos) / 1_000_000);
+    long millis = (System.nanoTime() - startNanos) / 1_000_000;
+    log.atInfo()
+        .addKeyValue("layer", layer.digest())
+        .addKeyValue("image", request.image())
+        .addKeyValue("mountpoint", mountPoint)
+        .addKeyValue("lazy", lazyLayer.lazy())
+        .addKeyValue("millis", millis)
+        .log(
+            "layer {} of {} mounted at {} ({}) in {} ms",
+            layer.digest(),
+            request.image(),
+            mountPoint,
+            lazyLayer.lazy() ? "lazily" : "fetched whole: no zTOC",
+            millis);
     return true;
   }
 

@@ -58,8 +58,14 @@ class SnapshotterDaemonIT {
     if (!remote) {
       command.add("--no-remote");
     }
+    var builder = new ProcessBuilder(command);
+    if (remote) {
+      // The daemon as the systemd unit runs it: structured JSON log lines.
+      builder.environment().put("LAZYPULL_LOG", "info");
+      builder.environment().put("LAZYPULL_LOG_FORMAT", "JSON");
+    }
     Process daemon =
-        new ProcessBuilder(command)
+        builder
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("daemon.log").toFile()))
             .start();
@@ -149,6 +155,14 @@ class SnapshotterDaemonIT {
           call(s -> s.view(ViewSnapshotRequest.newBuilder().setKey("v").setParent("c1").build()));
       greeting = Path.of(view.getMounts(0).getSource()).resolve("etc/greeting");
       assertThat(Files.readString(greeting)).startsWith("hello from the bottom");
+      assertThat(Files.readAllLines(dir.resolve("daemon.log")))
+          .as("a JSON log line with the mounted layer as a structured field")
+          .anySatisfy(
+              line ->
+                  assertThat(line)
+                      .startsWith("{")
+                      .contains("\"kvpList\"")
+                      .contains("\"layer\":\"" + layer.digest()));
     } finally {
       first.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL: no clean-up at all
     }
