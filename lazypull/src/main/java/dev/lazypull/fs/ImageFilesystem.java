@@ -143,6 +143,9 @@ public final class ImageFilesystem implements FuseFilesystem {
 
   private void verifyHeader(FileNode file) throws FuseException {
     LayerReader layer = layers.get(file.layerIndex());
+    if (!layer.dataFollowsTarHeader()) {
+      return;
+    }
     long headerOffset = file.uncompressedOffset() - TarHeaderCheck.HEADER_SIZE;
     try {
       ByteBuffer header = ByteBuffer.allocate(TarHeaderCheck.HEADER_SIZE);
