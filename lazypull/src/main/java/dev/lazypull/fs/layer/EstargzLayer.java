@@ -31,9 +31,10 @@ import org.slf4j.LoggerFactory;
 /**
  * An eStargz layer read chunk by chunk through its verified TOC. Its data is not one range of an
  * uncompressed tar, so the layer offers a stream of its own to {@link LayerReader} callers: every
- * regular file's bytes laid end to end in TOC order ({@link #dataOffset(String)} says where a file
- * starts). A read finds the chunks it touches; each missing chunk is one ranged GET of its gzip
- * member(s), checked against its {@code chunkDigest} before it is served or cached.
+ * regular file's bytes laid end to end in TOC order, the landmarks left out ({@link
+ * #dataOffset(String)} says where a file starts). A read finds the chunks it touches; each missing
+ * chunk is one ranged GET of its gzip member(s), checked against its {@code chunkDigest} before it
+ * is served or cached.
  *
  * <p>Chunk states, as for spans: absent → fetching (one future in {@code inFlight}) → cached, or
  * back to absent when the fetch fails.
@@ -80,7 +81,7 @@ public final class EstargzLayer implements LayerReader {
     EstargzIndex index = reader.index();
     for (TocEntry entry : index.entries().values()) {
       List<FileChunk> fileChunks = index.chunks(entry.cleanName());
-      if (fileChunks.isEmpty()) {
+      if (fileChunks.isEmpty() || EstargzIndex.isFormatEntry(entry.cleanName())) {
         continue;
       }
       fileDataOffsets.put(entry.cleanName(), dataOffset);
@@ -186,12 +187,12 @@ public final class EstargzLayer implements LayerReader {
       data = decode(chunk, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
     } catch (ChunkDigestMismatchException first) {
       counters.digestMismatches.incrementAndGet();
-      log.warn("layer {}: {}; fetching it again", layerDigest, first.getMessage());
+      log.warn("{}; fetching it again", first.getMessage());
       try {
         data = decode(chunk, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
       } catch (ChunkDigestMismatchException again) {
         counters.digestMismatches.incrementAndGet();
-        log.error("layer {}: {}; the read fails with EIO", layerDigest, again.getMessage());
+        log.error("{}; the read fails with EIO", again.getMessage());
         throw again;
       }
     }
