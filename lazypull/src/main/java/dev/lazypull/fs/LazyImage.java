@@ -142,7 +142,8 @@ public final class LazyImage implements AutoCloseable {
         throw e;
       }
       log.warn(
-          "{} has no SOCI index, so all its layers are fetched whole before the mount ({}).",
+          "{} has no SOCI index, so its layers other than eStargz ones are fetched whole before"
+              + " the mount ({}).",
           image.requested(),
           e.getMessage());
       return null;
