@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lazypull.cli.Main;
 import dev.lazypull.estargz.EstargzReader;
 import dev.lazypull.estargz.EstargzWriter;
+import dev.lazypull.estargz.Footer;
 import dev.lazypull.fs.layer.EstargzLayer;
 import dev.lazypull.fs.layer.IndexedLayer;
 import dev.lazypull.fs.layer.LocalLayer;
@@ -19,6 +20,7 @@ import dev.lazypull.registry.ImageReference;
 import dev.lazypull.registry.RegistryClient;
 import dev.lazypull.registry.RegistryOptions;
 import dev.lazypull.registry.RequestBody;
+import dev.lazypull.testing.DebianImages;
 import dev.lazypull.testing.LocalRegistry;
 import dev.lazypull.testing.TestLayers;
 import dev.lazypull.testing.TreeSnapshot;
@@ -35,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -148,6 +151,71 @@ class EstargzMountIT {
         assertThat(mountPoint.resolve(".prefetch.landmark")).doesNotExist();
         assertSameTree(mountPoint, unpacked);
       }
+    }
+  }
+
+  @Test
+  @EnabledIfSystemProperty(named = "lazypull.long", matches = "true")
+  void mount_debianImageConvertedToEstargz_matchesUmociUnpack() throws Exception {
+    Path layout = DebianImages.minbase();
+    ImageReference source = registry.reference("debian:minbase");
+    DebianImages.pushToRegistry(layout, DebianImages.TAG, source.toString());
+    Path prefetch = scratch.resolve("startup.txt");
+    Files.writeString(
+        prefetch,
+        String.join("\n", "usr/bin/dash", "etc/passwd", "usr/lib/x86_64-linux-gnu/libc.so.6"));
+    assertThat(
+            Main.newCommandLine()
+                .execute(
+                    "convert",
+                    "--format",
+                    "estargz",
+                    "--prefetch-from",
+                    prefetch.toString(),
+                    source.toString(),
+                    registry.reference("debian:esgz").toString()))
+        .isZero();
+    ImageReference converted = registry.reference("debian:esgz");
+    Path unpacked = umociUnpack(converted);
+    RegistryClient client = RegistryClient.create(RegistryOptions.defaults());
+    Descriptor layer = client.resolveManifest(converted).imageManifest().layers().getFirst();
+    long tocGets = tocRequests(client, converted, layer);
+    int before = registry.servedRequests().size();
+
+    try (LazyImage image =
+        LazyImage.open(
+            client,
+            converted,
+            new LazyImage.Options(
+                scratch.resolve("cache"), 1L << 30, Duration.ofSeconds(30), null, false))) {
+      assertThat(image.layers().getFirst()).isInstanceOf(EstargzLayer.class);
+      assertThat(estargzGets(before, "/blobs/" + layer.digest()))
+          .as("footer and TOC, then the start-up set in one GET")
+          .isEqualTo(tocGets + 1);
+      Path mountPoint = Files.createDirectories(scratch.resolve("mnt"));
+      try (FuseMount mount =
+          FuseMount.mount(
+              mountPoint,
+              new ImageFilesystem(image.tree(), image.layers(), ino -> {}),
+              MountOptions.defaults("lazypull-test", "lazypull"))) {
+        Files.readAllBytes(mountPoint.resolve("usr/bin/dash"));
+        Files.readAllBytes(mountPoint.resolve("etc/passwd"));
+        assertThat(estargzGets(before, "/blobs/" + layer.digest()))
+            .as("start-up files come from the prefetch")
+            .isEqualTo(tocGets + 1);
+        assertSameTree(mountPoint, unpacked);
+      }
+    }
+  }
+
+  /** GETs the reader needs for footer and TOC: one if the TOC is in the 64 KiB tail, else two. */
+  private static long tocRequests(RegistryClient client, ImageReference image, Descriptor layer)
+      throws Exception {
+    try (var in =
+        client.openRange(
+            image, layer.digest(), layer.size(), layer.size() - Footer.SIZE, Footer.SIZE)) {
+      long tocOffset = Footer.decode(in.readAllBytes()).tocOffset();
+      return layer.size() - tocOffset <= 64 << 10 ? 1 : 2;
     }
   }
 
