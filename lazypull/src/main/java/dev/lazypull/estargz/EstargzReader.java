@@ -124,6 +124,16 @@ public final class EstargzReader {
                 + " entry; the layer is corrupt");
       }
       long end = entry.uncompressedOffset() + entry.size();
+      if (entry.size() > MAX_TOC_BYTES) {
+        throw new EstargzException(
+            "layer "
+                + describe
+                + ": the TOC has "
+                + entry.size()
+                + " bytes, more than the "
+                + MAX_TOC_BYTES
+                + " lazypull accepts");
+      }
       if (end > tar.length) {
         throw new EstargzException("layer " + describe + ": the TOC entry is cut short");
       }

@@ -285,6 +285,8 @@ public final class LazyImage implements AutoCloseable {
    * and checking each whole layer's digest when it is complete.
    */
   public synchronized void startBackgroundFetch() {
+    // TODO: eStargz layers are not fetched in the background: their chunks come on demand (and
+    // the start-up set at open), so a registry outage later fails reads of untouched files.
     if (backgroundFetcher != null) {
       return;
     }
