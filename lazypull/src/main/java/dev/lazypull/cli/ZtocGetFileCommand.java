@@ -1,6 +1,7 @@
 package dev.lazypull.cli;
 
 import dev.lazypull.tar.TarEntryType;
+import dev.lazypull.ztoc.ByteText;
 import dev.lazypull.ztoc.CompressedRangeSource;
 import dev.lazypull.ztoc.Extraction;
 import dev.lazypull.ztoc.FileMetadata;
@@ -44,7 +45,12 @@ public final class ZtocGetFileCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "LAYER_FILE")
   Path layerFile;
 
-  @Parameters(index = "2", paramLabel = "PATH", description = "Path inside the layer.")
+  @Parameters(
+      index = "2",
+      paramLabel = "PATH",
+      description =
+          "Path inside the layer; a name that is not UTF-8 as hex: and its bytes in hex,"
+              + " as 'ztoc info --json' shows it.")
   String path;
 
   @Option(
@@ -100,13 +106,23 @@ public final class ZtocGetFileCommand implements Callable<Integer> {
     return new BufferedOutputStream(Files.newOutputStream(output), 1 << 16);
   }
 
-  /** The entry holding {@code path}'s data; hardlinks lead to their target's entry. */
+  /**
+   * The entry holding {@code path}'s data; hardlinks lead to their target's entry. {@code path} is
+   * UTF-8 text or {@code hex:} and the name's bytes in hex ({@link ByteText#parse}).
+   */
   static FileMetadata regularFile(Ztoc ztoc, String path) throws ZtocException {
-    String wanted = path;
+    byte[] wanted;
+    try {
+      wanted = ByteText.parse(path);
+    } catch (IllegalArgumentException e) {
+      throw new ZtocException(
+          "path " + path + " starts with hex: but the rest is not hex (" + e.getMessage() + ")");
+    }
     for (int hop = 0; hop < MAX_LINK_HOPS; hop++) {
-      String current = wanted;
+      // Hops compare exact bytes: lossy text could match a different non-UTF-8 name.
+      String current = ByteText.textOrHex(wanted);
       FileMetadata file =
-          ztoc.find(current)
+          ztoc.find(wanted)
               .orElseThrow(
                   () ->
                       new ZtocException(
@@ -122,10 +138,10 @@ public final class ZtocGetFileCommand implements Callable<Integer> {
             current
                 + " is a "
                 + file.type().ztocName()
-                + (file.linkName().isEmpty() ? "" : " to " + file.linkName())
+                + (file.hasLinkName() ? " to " + ByteText.textOrHex(file.linkNameBytes()) : "")
                 + ", not a regular file");
       }
-      wanted = file.linkName();
+      wanted = file.linkNameBytes();
     }
     throw new ZtocException(path + ": more than " + MAX_LINK_HOPS + " hardlink hops");
   }

@@ -137,6 +137,18 @@ public final class TestLayers {
       this.typeFlag = typeFlag;
     }
 
+    /** Sets the entry's data. */
+    public Entry data(byte[] data) {
+      this.data = data.clone();
+      return this;
+    }
+
+    /** Sets the link target bytes (for '1' and '2' entries), UTF-8 or not. */
+    public Entry linkTo(byte[] rawLinkName) {
+      this.rawLinkName = rawLinkName.clone();
+      return this;
+    }
+
     public Entry mode(long mode) {
       this.mode = mode;
       return this;
