@@ -1,15 +1,41 @@
 package dev.lazypull.cli;
 
 import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.ParseResult;
 
-/** Prints a failure as the single line the user sees, and gives the exit code. */
-final class CommandFailure {
-  private CommandFailure() {}
+/**
+ * The one place where a failed command becomes what the user sees: a single line {@code lazypull
+ * <action>: <message>} on stderr and exit code 1 (picocli gives usage errors 2). The exceptions'
+ * messages already name the action, the image, layer or file, and what to try.
+ */
+final class CommandFailure implements IExecutionExceptionHandler {
 
-  static int report(PrintWriter err, String command, Exception e) {
-    String message = e.getMessage() != null ? e.getMessage() : e.toString();
-    err.println("lazypull " + command + ": " + message.replace('\n', ' '));
+  static final int EXIT_FAILURE = 1;
+
+  /** A command that can say more precisely what it was doing than its name. */
+  interface Action {
+    String action();
+  }
+
+  @Override
+  public int handleExecutionException(Exception e, CommandLine commandLine, ParseResult parsed) {
+    String action =
+        commandLine.getCommand() instanceof Action a
+            ? a.action()
+            : commandLine.getCommandSpec().qualifiedName(" ").replaceFirst("^lazypull ", "");
+    PrintWriter err = commandLine.getErr();
+    err.println("lazypull " + action + ": " + oneLine(e));
     err.flush();
-    return 1;
+    return EXIT_FAILURE;
+  }
+
+  static String oneLine(Throwable e) {
+    String message = e.getMessage();
+    if (message == null || message.isBlank() || e instanceof NullPointerException) {
+      message = "internal error " + e + " (please report it with the command line)";
+    }
+    return message.replace('\n', ' ').replace('\r', ' ');
   }
 }

@@ -9,7 +9,16 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
     description = "Starts containers from images before they are downloaded.",
-    subcommands = {CommandLine.HelpCommand.class, ZtocCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      ZtocCommand.class,
+      ConvertCommand.class,
+      CreateCommand.class,
+      IndexCommand.class,
+      MountCommand.class,
+      UmountCommand.class,
+      RunCommand.class
+    })
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -25,6 +34,6 @@ public final class Main implements Runnable {
 
   /** Builds the command line with lazypull's error handling; tests call this too. */
   public static CommandLine newCommandLine() {
-    return new CommandLine(new Main());
+    return new CommandLine(new Main()).setExecutionExceptionHandler(new CommandFailure());
   }
 }

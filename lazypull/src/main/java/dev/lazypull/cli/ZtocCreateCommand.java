@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
     name = "create",
     mixinStandardHelpOptions = true,
     description = "Build the zTOC of a local layer file (gzip or uncompressed tar).")
-public final class ZtocCreateCommand implements Callable<Integer> {
+public final class ZtocCreateCommand implements Callable<Integer>, CommandFailure.Action {
 
   @Spec CommandSpec spec;
 
@@ -39,8 +39,13 @@ public final class ZtocCreateCommand implements Callable<Integer> {
   Path output;
 
   @Override
-  public Integer call() {
-    try {
+  public String action() {
+    return "ztoc create " + layer;
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    {
       var builder = new ZtocBuilder(spanSize, "lazypull " + Version.current());
       Ztoc ztoc = builder.build(layer);
       writeAtomically(ztoc);
@@ -55,8 +60,6 @@ public final class ZtocCreateCommand implements Callable<Integer> {
               ztoc.compressedArchiveSize(),
               ztoc.uncompressedArchiveSize());
       return 0;
-    } catch (IOException | RuntimeException e) {
-      return CommandFailure.report(spec.commandLine().getErr(), "ztoc create " + layer, e);
     }
   }
 

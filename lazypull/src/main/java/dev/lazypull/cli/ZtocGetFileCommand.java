@@ -1,5 +1,8 @@
 package dev.lazypull.cli;
 
+import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.registry.RegistryException;
+import dev.lazypull.soci.RegistryRangeSource;
 import dev.lazypull.tar.TarEntryType;
 import dev.lazypull.ztoc.ByteText;
 import dev.lazypull.ztoc.CompressedRangeSource;
@@ -16,11 +19,15 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -33,25 +40,27 @@ import picocli.CommandLine.Spec;
     name = "get-file",
     mixinStandardHelpOptions = true,
     description = "Extract one file from a layer, reading only the spans that hold it.")
-public final class ZtocGetFileCommand implements Callable<Integer> {
+public final class ZtocGetFileCommand implements Callable<Integer>, CommandFailure.Action {
 
   private static final int MAX_LINK_HOPS = 40;
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "ZTOC_FILE")
-  Path ztocFile;
+  @Mixin RegistryOptionsMixin registry;
 
-  @Parameters(index = "1", paramLabel = "LAYER_FILE")
-  Path layerFile;
+  @Mixin ImageLayerOptions fromImage;
 
+  // Offline: ZTOC_FILE LAYER_FILE PATH. With --image/--layer: PATH only.
   @Parameters(
-      index = "2",
-      paramLabel = "PATH",
+      arity = "1..3",
+      paramLabel = "ARGS",
       description =
-          "Path inside the layer; a name that is not UTF-8 as hex: and its bytes in hex,"
-              + " as 'ztoc info --json' shows it.")
-  String path;
+          "ZTOC_FILE LAYER_FILE PATH, or PATH with --image and --layer. PATH is inside the"
+              + " layer; a name that is not UTF-8 as hex: and its bytes in hex, as"
+              + " 'ztoc info --json' shows it.")
+  List<String> arguments = new ArrayList<>();
+
+  private String path = "";
 
   @Option(
       names = {"-o", "--output"},
@@ -60,11 +69,20 @@ public final class ZtocGetFileCommand implements Callable<Integer> {
   @Nullable Path output;
 
   @Override
-  public Integer call() {
-    try {
-      Ztoc ztoc = ZtocCodec.decode(Files.readAllBytes(ztocFile), ztocFile.toString());
+  public String action() {
+    return "ztoc get-file " + (arguments.isEmpty() ? "" : arguments.getLast());
+  }
+
+  /** What a read goes through: the zTOC, where its layer's bytes come from, and its name. */
+  private record Source(Ztoc ztoc, CompressedRangeSource range, String layerName) {}
+
+  @Override
+  public Integer call() throws IOException, RegistryException {
+    {
+      Source source = fromImage.used() ? imageSource() : fileSource();
+      Ztoc ztoc = source.ztoc();
       FileMetadata file = regularFile(ztoc, path);
-      var extractor = new SpanExtractor(ztoc, rangeSource(), layerFile.toString());
+      var extractor = new SpanExtractor(ztoc, source.range(), source.layerName());
       Extraction extraction;
       try (OutputStream out = openOutput()) {
         extraction = extractor.extractFile(file, out);
@@ -82,14 +100,38 @@ public final class ZtocGetFileCommand implements Callable<Integer> {
               100.0 * extraction.compressedBytesRead() / Math.max(1, ztoc.compressedArchiveSize()));
       spec.commandLine().getErr().flush();
       return 0;
-    } catch (IOException | RuntimeException e) {
-      return CommandFailure.report(spec.commandLine().getErr(), "ztoc get-file " + path, e);
     }
   }
 
-  /** Where compressed bytes come from; the only thing a registry-backed variant changes. */
-  CompressedRangeSource rangeSource() {
-    return new FileRangeSource(layerFile);
+  private Source fileSource() throws IOException {
+    if (arguments.size() != 3) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "give ZTOC_FILE LAYER_FILE PATH, or --image IMAGE --layer DIGEST PATH");
+    }
+    Path ztocFile = Path.of(arguments.get(0));
+    Path layerFile = Path.of(arguments.get(1));
+    path = arguments.get(2);
+    Ztoc ztoc = ZtocCodec.decode(Files.readAllBytes(ztocFile), ztocFile.toString());
+    return new Source(ztoc, new FileRangeSource(layerFile), layerFile.toString());
+  }
+
+  // Spans come with ranged GETs from the registry; the zTOC through the image's SOCI index.
+  private Source imageSource() throws IOException, RegistryException {
+    fromImage.check(spec);
+    if (arguments.size() != 1) {
+      throw new ParameterException(
+          spec.commandLine(), "with --image and --layer give only the PATH inside the layer");
+    }
+    path = arguments.getFirst();
+    RegistryClient client = registry.client();
+    ImageLayerOptions.Loaded loaded = fromImage.load(client);
+    var range =
+        new RegistryRangeSource(client, loaded.found().image().requested(), loaded.layer().layer());
+    return new Source(
+        loaded.ztoc(),
+        range,
+        loaded.layer().layer().digest() + " of " + loaded.found().image().requested());
   }
 
   private OutputStream openOutput() throws IOException {

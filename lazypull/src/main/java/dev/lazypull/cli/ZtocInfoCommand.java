@@ -2,6 +2,7 @@ package dev.lazypull.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.lazypull.registry.RegistryException;
 import dev.lazypull.ztoc.ByteText;
 import dev.lazypull.ztoc.FileMetadata;
 import dev.lazypull.ztoc.Span;
@@ -15,9 +16,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -26,12 +30,20 @@ import picocli.CommandLine.Spec;
     name = "info",
     mixinStandardHelpOptions = true,
     description = "Show a zTOC: sizes, spans with their ranges and digests, files.")
-public final class ZtocInfoCommand implements Callable<Integer> {
+public final class ZtocInfoCommand implements Callable<Integer>, CommandFailure.Action {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "ZTOC_FILE")
-  Path file;
+  @Mixin RegistryOptionsMixin registry;
+
+  @Mixin ImageLayerOptions fromImage;
+
+  @Parameters(
+      index = "0",
+      arity = "0..1",
+      paramLabel = "ZTOC_FILE",
+      description = "A zTOC file; or give --image and --layer.")
+  @Nullable Path file;
 
   @Option(
       names = "--json",
@@ -41,23 +53,43 @@ public final class ZtocInfoCommand implements Callable<Integer> {
   boolean json;
 
   @Override
-  public Integer call() {
-    try {
-      Ztoc ztoc = ZtocCodec.decode(Files.readAllBytes(file), file.toString());
-      PrintWriter out = spec.commandLine().getOut();
-      if (json) {
-        new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .writeValue(out, describe(ztoc));
-        out.println();
-      } else {
-        printText(ztoc, out);
-      }
-      out.flush();
-      return 0;
-    } catch (IOException | RuntimeException e) {
-      return CommandFailure.report(spec.commandLine().getErr(), "ztoc info " + file, e);
+  public String action() {
+    return "ztoc info " + (file != null ? file : fromImage.image + " " + fromImage.layer);
+  }
+
+  @Override
+  public Integer call() throws IOException, RegistryException {
+    Ztoc ztoc = load();
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out, describe(ztoc));
+      out.println();
+    } else {
+      printText(ztoc, out);
     }
+    out.flush();
+    return 0;
+  }
+
+  private Ztoc load() throws IOException, RegistryException {
+    Path local = file;
+    if (local != null && !fromImage.used()) {
+      return ZtocCodec.decode(Files.readAllBytes(local), local.toString());
+    }
+    if (local != null) {
+      throw new ParameterException(spec.commandLine(), "give a ZTOC_FILE or --image, not both");
+    }
+    fromImage.check(spec);
+    ImageLayerOptions.Loaded loaded = fromImage.load(registry.client());
+    spec.commandLine()
+        .getErr()
+        .printf(
+            "zTOC %s of layer %s (SOCI index %s)%n",
+            loaded.layer().ztoc().digest(),
+            loaded.layer().layer().digest(),
+            loaded.found().index().digest());
+    spec.commandLine().getErr().flush();
+    return loaded.ztoc();
   }
 
   static Map<String, Object> describe(Ztoc ztoc) {

@@ -30,7 +30,8 @@ public final class PrivateMountNamespace {
    * Runs this same command again inside a new private mount namespace and returns its exit code.
    * SIGTERM, SIGINT and SIGHUP to this process are passed on, so the child cleans up.
    */
-  public static int reexec(List<String> args) throws IOException, InterruptedException {
+  public static int reexec(List<String> args, java.util.Map<String, String> extraEnv)
+      throws IOException, InterruptedException {
     List<String> command =
         new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "--"));
     command.add(javaExecutable());
@@ -38,6 +39,7 @@ public final class PrivateMountNamespace {
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass()));
     command.addAll(args);
     var builder = new ProcessBuilder(command).inheritIO();
+    builder.environment().putAll(extraEnv);
     builder.environment().put(MARKER, "1");
     Process child = builder.start();
     Thread forwarder =

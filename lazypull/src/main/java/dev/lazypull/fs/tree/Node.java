@@ -31,7 +31,9 @@ public abstract sealed class Node permits DirectoryNode, FileNode, SymlinkNode, 
   }
 
   final void setMetadata(LayerEntry entry) {
-    this.mode = fileTypeBits() | (entry.mode() & PERMISSION_BITS);
+    // Linux symlinks always show 0777, whatever mode the tar header gave them.
+    int permissions = this instanceof SymlinkNode ? 0777 : entry.mode() & PERMISSION_BITS;
+    this.mode = fileTypeBits() | permissions;
     this.uid = entry.uid();
     this.gid = entry.gid();
     this.mtimeSeconds = entry.mtimeSeconds();

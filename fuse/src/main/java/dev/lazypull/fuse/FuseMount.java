@@ -1,0 +1,214 @@
+package dev.lazypull.fuse;
+
+import dev.lazypull.fuse.linux.Libc;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A filesystem mounted at a directory and served by worker threads until unmounted.
+ *
+ * <pre>{@code
+ * try (var mount = FuseMount.mount(dir, fs, MountOptions.defaults("img", "lazypull"))) {
+ *   ... // the mount serves until close() unmounts it
+ * }
+ * }</pre>
+ */
+public final class FuseMount implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(FuseMount.class);
+  private static final Duration WORKER_EXIT_WAIT = Duration.ofSeconds(10);
+
+  private final String mountPoint;
+  private final Session session;
+  private final List<Thread> threads;
+  private final List<Worker> workers;
+  private final List<Integer> fds;
+  private final Arena arena;
+  private final AtomicBoolean unmounted = new AtomicBoolean();
+
+  private FuseMount(
+      String mountPoint, Session session, List<Worker> workers, List<Integer> fds, Arena arena) {
+    this.mountPoint = mountPoint;
+    this.session = session;
+    this.workers = List.copyOf(workers);
+    this.threads = start(workers, mountPoint);
+    this.fds = fds;
+    this.arena = arena;
+  }
+
+  /**
+   * Mounts {@code filesystem} at {@code mountPoint} and starts serving it. A dead FUSE mount left
+   * there by a server that died is detached first. Returns once the kernel has accepted INIT.
+   */
+  public static FuseMount mount(Path mountPoint, FuseFilesystem filesystem, MountOptions options)
+      throws IOException {
+    var target = mountPoint.toAbsolutePath().toString();
+    KernelMounter.detachDeadMount(target);
+    int fd = KernelMounter.openDevice();
+    var arena = Arena.ofShared();
+    var fds = new ArrayList<Integer>();
+    fds.add(fd);
+    boolean mounted = false;
+    try {
+      KernelMounter.mount(fd, target, options);
+      mounted = true;
+      var session = new Session(filesystem, fd, options.maxWrite(), options.workers());
+      var workers = new ArrayList<Worker>();
+      workers.add(new Worker(session, fd, session.requests[0], arena));
+      long agreed = initialize(target, workers.getFirst(), session, options);
+      LOG.debug("FUSE INIT at {}: flags {}", target, Long.toHexString(agreed));
+      for (int i = 1; i < options.workers(); i++) {
+        int workerFd = cloneOrShare(fd);
+        if (workerFd != fd) {
+          fds.add(workerFd);
+        }
+        workers.add(new Worker(session, workerFd, session.requests[i], arena));
+      }
+      return new FuseMount(target, session, workers, fds, arena);
+    } catch (IOException | RuntimeException e) {
+      if (mounted) {
+        KernelMounter.unmount(target, true); // never leave a mount nobody serves
+      }
+      fds.forEach(Libc::close);
+      arena.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Detaches a mount at {@code mountPoint} whose server died ("Transport endpoint is not
+   * connected"); returns true if there was one. {@link #mount} does this itself.
+   */
+  public static boolean detachDeadMount(Path mountPoint) throws IOException {
+    return KernelMounter.detachDeadMount(mountPoint.toAbsolutePath().toString());
+  }
+
+  private static long initialize(String target, Worker first, Session session, MountOptions options)
+      throws IOException {
+    long agreed = first.serveInit(options.passthrough());
+    if ((agreed & Protocol.PASSTHROUGH) != 0) {
+      session.enablePassthrough();
+    } else if (options.passthrough()) {
+      LOG.info("FUSE at {}: the kernel offers no passthrough; all reads go through", target);
+    }
+    return agreed;
+  }
+
+  private static int cloneOrShare(int fd) {
+    try {
+      return KernelMounter.cloneDevice(fd);
+    } catch (IOException e) {
+      LOG.warn("FUSE: {}; workers share one /dev/fuse descriptor", e.getMessage());
+      return fd;
+    }
+  }
+
+  private static List<Thread> start(List<Worker> workers, String target) {
+    var threads = new ArrayList<Thread>();
+    for (int i = 0; i < workers.size(); i++) {
+      threads.add(
+          Thread.ofPlatform().name("fuse-" + i + "-" + target).daemon().start(workers.get(i)));
+    }
+    return threads;
+  }
+
+  /** The absolute directory this filesystem is mounted at. */
+  public String mountPoint() {
+    return mountPoint;
+  }
+
+  /** True if the kernel agreed to passthrough, so {@link OpenFile#passthroughFd()} is used. */
+  public boolean passthroughEnabled() {
+    return session.passthrough();
+  }
+
+  /**
+   * Requests served so far, by operation name ("READ", "LOOKUP", "opcode 39" for unanswered ones),
+   * for statistics and tests.
+   */
+  public Map<String, Long> requestCounts() {
+    var counts = new TreeMap<String, Long>();
+    for (int opcode = 0; opcode < Protocol.OPCODE_LIMIT; opcode++) {
+      long total = 0;
+      for (var worker : workers) {
+        total += worker.served(opcode);
+      }
+      if (total > 0) {
+        counts.put(Protocol.opcodeName(opcode), total);
+      }
+    }
+    return counts;
+  }
+
+  /** True while at least one worker serves requests. */
+  public boolean serving() {
+    return threads.stream().anyMatch(Thread::isAlive);
+  }
+
+  /**
+   * Unmounts and waits for the workers to stop. Fails with EBUSY while files on the mount are in
+   * use; {@link #detach()} then unmounts lazily.
+   */
+  @Override
+  public void close() throws IOException {
+    unmount(false);
+  }
+
+  /** Detaches the mount lazily (MNT_DETACH): it disappears now, serving ends at last close. */
+  public void detach() throws IOException {
+    unmount(true);
+  }
+
+  /** Blocks until the mount ends (unmounted by anyone, or the connection aborted). */
+  public void awaitEnd() throws InterruptedException {
+    for (var thread : threads) {
+      thread.join();
+    }
+    release();
+  }
+
+  private void unmount(boolean lazily) throws IOException {
+    if (!unmounted.get()) {
+      int result = KernelMounter.unmount(mountPoint, lazily);
+      if (result < 0 && result != -Errno.EINVAL) { // EINVAL: no longer mounted
+        throw new IOException(
+            "unmounting "
+                + mountPoint
+                + ": "
+                + Libc.strerror(-result)
+                + (result == -Errno.EBUSY ? "; close files using it, or detach lazily" : ""));
+      }
+      unmounted.set(true);
+    }
+    if (lazily) {
+      return; // serving continues until the last user lets go
+    }
+    try {
+      for (var thread : threads) {
+        thread.join(WORKER_EXIT_WAIT);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for FUSE workers of " + mountPoint, e);
+    }
+    release();
+  }
+
+  private synchronized void release() {
+    if (serving() || fds.isEmpty()) {
+      return;
+    }
+    fds.forEach(Libc::close);
+    fds.clear();
+    session.destroy();
+    arena.close();
+  }
+}

@@ -1,0 +1,114 @@
+package dev.lazypull.fuse;
+
+import dev.lazypull.fuse.linux.Libc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What the workers of one mount share: the filesystem, negotiated features, live requests. */
+final class Session {
+  private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+
+  final FuseFilesystem filesystem;
+  final FailureLog failures = new FailureLog();
+  final int controlFd;
+  final int maxWrite;
+  final WorkerRequest[] requests;
+  private final ConcurrentHashMap<Long, Integer> backingIds = new ConcurrentHashMap<>();
+  private final AtomicBoolean destroyed = new AtomicBoolean();
+  private final AtomicInteger liveWorkers;
+  private final AtomicBoolean passthroughFailureLogged = new AtomicBoolean();
+  private volatile boolean passthrough;
+
+  Session(FuseFilesystem filesystem, int controlFd, int maxWrite, int workers) {
+    this.filesystem = filesystem;
+    this.controlFd = controlFd;
+    this.maxWrite = maxWrite;
+    this.liveWorkers = new AtomicInteger(workers);
+    this.requests = new WorkerRequest[workers];
+    for (int i = 0; i < workers; i++) {
+      requests[i] = new WorkerRequest();
+    }
+  }
+
+  boolean passthrough() {
+    return passthrough;
+  }
+
+  void enablePassthrough() {
+    passthrough = true;
+  }
+
+  /** Flags the request the kernel wants interrupted; false if no worker is serving it. */
+  boolean interrupt(long targetUnique) {
+    for (var request : requests) {
+      if (request.interruptIf(targetUnique)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Registers {@code fd} as the backing file of the open {@code handle}; returns the backing id or
+   * -1 if the kernel refused, in which case reads come to the filesystem instead.
+   */
+  int openBacking(long handle, int fd) {
+    int backingId;
+    try (var arena = Arena.ofConfined()) {
+      // struct fuse_backing_map { int32 fd; uint32 flags; uint64 padding; }
+      var map = arena.allocate(16);
+      map.fill((byte) 0);
+      map.set(ValueLayout.JAVA_INT, 0, fd);
+      backingId = Libc.ioctl(controlFd, Protocol.DEV_IOC_BACKING_OPEN, map);
+    }
+    if (backingId < 0) {
+      if (passthroughFailureLogged.compareAndSet(false, true)) {
+        LOG.warn(
+            "FUSE passthrough: the kernel refused to register a backing file ({}); serving reads"
+                + " through the filesystem instead (further refusals are not logged)",
+            Libc.strerror(-backingId));
+      }
+      return -1;
+    }
+    backingIds.put(handle, backingId);
+    return backingId;
+  }
+
+  /** Unregisters the backing file of {@code handle}, if it has one. */
+  void closeBacking(long handle) {
+    Integer backingId = backingIds.remove(handle);
+    if (backingId == null) {
+      return;
+    }
+    try (var arena = Arena.ofConfined()) {
+      var id = arena.allocateFrom(ValueLayout.JAVA_INT, backingId);
+      int result = Libc.ioctl(controlFd, Protocol.DEV_IOC_BACKING_CLOSE, id);
+      if (result < 0) {
+        LOG.warn("FUSE passthrough: closing backing id {}: {}", backingId, Libc.strerror(-result));
+      }
+    }
+  }
+
+  /** The last worker to stop ends the session. */
+  void workerStopped() {
+    if (liveWorkers.decrementAndGet() == 0) {
+      destroy();
+    }
+  }
+
+  /** Tells the filesystem the connection is over, once. */
+  void destroy() {
+    if (destroyed.compareAndSet(false, true)) {
+      try {
+        filesystem.destroy();
+      } catch (RuntimeException e) {
+        LOG.error("FUSE filesystem destroy failed", e);
+      }
+    }
+  }
+}

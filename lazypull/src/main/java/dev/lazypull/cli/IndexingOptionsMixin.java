@@ -1,0 +1,30 @@
+package dev.lazypull.cli;
+
+import dev.lazypull.oci.Platform;
+import dev.lazypull.soci.IndexingOptions;
+import dev.lazypull.ztoc.ZtocBuilder;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Option;
+
+/** Options of the commands that build zTOCs for an image's layers. */
+public final class IndexingOptionsMixin {
+
+  @Option(
+      names = "--span-size",
+      paramLabel = "BYTES",
+      description = "Uncompressed bytes per span (default ${DEFAULT-VALUE}).")
+  long spanSize = ZtocBuilder.DEFAULT_SPAN_SIZE;
+
+  @Option(
+      names = "--min-layer-size",
+      paramLabel = "BYTES",
+      description = "Layers smaller than this get no zTOC (default ${DEFAULT-VALUE}).")
+  long minLayerSize = IndexingOptions.DEFAULT_MIN_LAYER_SIZE;
+
+  IndexingOptions options(@Nullable Platform platform, boolean allPlatforms) {
+    return IndexingOptions.defaults("lazypull " + Version.current())
+        .withSpanSize(spanSize)
+        .withMinLayerSize(minLayerSize)
+        .withPlatform(platform, allPlatforms);
+  }
+}

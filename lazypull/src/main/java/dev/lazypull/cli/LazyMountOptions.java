@@ -1,0 +1,65 @@
+package dev.lazypull.cli;
+
+import dev.lazypull.fs.LazyImage;
+import dev.lazypull.oci.Digest;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Option;
+
+/** Options of the commands that mount an image lazily: which index to trust, cache, timeouts. */
+public final class LazyMountOptions {
+  @Option(
+      names = "--index",
+      paramLabel = "DIGEST",
+      description = "Use this SOCI index (default: the image manifest's v2 annotation).")
+  @Nullable String index;
+
+  @Option(
+      names = "--allow-v1",
+      description =
+          "Also trust v1 indexes found through referrers or their tag (anyone who can push can"
+              + " change those).")
+  boolean allowV1;
+
+  @Option(
+      names = "--cache-dir",
+      paramLabel = "DIR",
+      description = "Where fetched spans and whole layers are kept (default: ${DEFAULT-VALUE}).")
+  Path cacheDir = Path.of("/var/lib/lazypull/cache");
+
+  @Option(
+      names = "--cache-size",
+      paramLabel = "MIB",
+      description = "Size limit of the span cache in MiB (default: ${DEFAULT-VALUE}).")
+  long cacheMib = 10_240;
+
+  @Option(
+      names = "--read-timeout",
+      paramLabel = "SECONDS",
+      description =
+          "How long a read may wait for the registry before it fails with EIO"
+              + " (default: ${DEFAULT-VALUE}).")
+  long readTimeoutSeconds = 60;
+
+  @Option(
+      names = "--no-background-fetch",
+      description = "Fetch only what is read; do not pull the rest in the background.")
+  boolean noBackgroundFetch;
+
+  LazyImage.Options toOptions() {
+    if (cacheMib <= 0 || readTimeoutSeconds <= 0) {
+      throw new IllegalArgumentException("--cache-size and --read-timeout must be positive");
+    }
+    return new LazyImage.Options(
+        cacheDir,
+        cacheMib << 20,
+        Duration.ofSeconds(readTimeoutSeconds),
+        index == null ? null : Digest.parse(index),
+        allowV1);
+  }
+
+  boolean backgroundFetch() {
+    return !noBackgroundFetch;
+  }
+}

@@ -1,0 +1,159 @@
+package dev.lazypull.cli;
+
+import dev.lazypull.fs.ImageFilesystem;
+import dev.lazypull.fs.LazyImage;
+import dev.lazypull.fuse.FuseMount;
+import dev.lazypull.fuse.MountOptions;
+import dev.lazypull.registry.ImageReference;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code lazypull mount IMAGE DIR}: the image's root filesystem, read-only, fetched lazily. */
+@Command(
+    name = "mount",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Mount an image's merged root filesystem read-only, fetching file data only when read.",
+      "Runs in the foreground until unmounted (lazypull umount DIR) or interrupted."
+    })
+public final class MountCommand implements Callable<Integer>, CommandFailure.Action {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Mixin RegistryOptionsMixin registry;
+  @Mixin LazyMountOptions lazy;
+
+  @Parameters(index = "0", paramLabel = "IMAGE", description = "The image to mount.")
+  String image;
+
+  @Parameters(index = "1", paramLabel = "DIR", description = "The mount point (created if absent).")
+  Path mountPoint;
+
+  @Option(names = "--daemon", description = "Return once mounted; keep serving in the background.")
+  boolean daemon;
+
+  @Override
+  public String action() {
+    return "mount " + image + " " + mountPoint;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (daemon) {
+      return startDaemon();
+    }
+    var client = registry.client();
+    Files.createDirectories(mountPoint);
+    try (LazyImage lazyImage =
+        LazyImage.open(client, ImageReference.parse(image), lazy.toOptions())) {
+      if (!lazyImage.indexed()) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                "lazypull mount: "
+                    + image
+                    + " has no SOCI index; its layers were fetched whole (lazypull convert makes one)");
+      }
+      var filesystem = new ImageFilesystem(lazyImage.tree(), lazyImage.layers(), ino -> {});
+      FuseMount mount =
+          FuseMount.mount(
+              mountPoint, filesystem, MountOptions.defaults("lazypull:" + image, "lazypull"));
+      Thread unmounter = new Thread(() -> closeQuietly(mount), "unmount-on-signal");
+      Runtime.getRuntime().addShutdownHook(unmounter);
+      if (lazy.backgroundFetch()) {
+        lazyImage.startBackgroundFetch();
+      }
+      spec.commandLine().getOut().println("mounted " + image + " at " + mountPoint);
+      spec.commandLine().getOut().flush();
+      mount.awaitEnd();
+      try {
+        Runtime.getRuntime().removeShutdownHook(unmounter);
+      } catch (IllegalStateException e) {
+        // Shutting down already: the hook unmounts.
+      }
+      closeQuietly(mount);
+    }
+    return 0;
+  }
+
+  private static void closeQuietly(FuseMount mount) {
+    try {
+      mount.close();
+    } catch (IOException e) {
+      // Already unmounted from outside (lazypull umount): nothing left to do.
+    }
+  }
+
+  /** Starts this command again without --daemon in its own session and waits for the mount. */
+  private int startDaemon() throws IOException, InterruptedException {
+    Files.createDirectories(mountPoint);
+    Path log = Files.createTempFile("lazypull-mount-", ".log");
+    List<String> command = new ArrayList<>(List.of("setsid", javaCommand()));
+    command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    for (String arg : spec.commandLine().getParseResult().originalArgs()) {
+      if (!arg.equals("--daemon")) {
+        command.add(arg);
+      }
+    }
+    Process child =
+        new ProcessBuilder(command)
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectOutput(log.toFile())
+            .redirectErrorStream(true)
+            .start();
+    Path absolute = mountPoint.toAbsolutePath().normalize();
+    for (int i = 0; i < 6000; i++) {
+      if (isLazypullMount(absolute)) {
+        spec.commandLine()
+            .getOut()
+            .println(
+                "mounted "
+                    + image
+                    + " at "
+                    + mountPoint
+                    + " (pid "
+                    + child.pid()
+                    + ", log "
+                    + log
+                    + ")");
+        return 0;
+      }
+      if (child.waitFor(100, TimeUnit.MILLISECONDS)) {
+        String output = Files.readString(log).strip();
+        throw new IOException(
+            output.isEmpty()
+                ? "the mount process exited with " + child.exitValue()
+                : output.lines().reduce((a, b) -> b).orElse(output));
+      }
+    }
+    child.destroy();
+    throw new IOException("the mount was not ready after 10 minutes; see " + log);
+  }
+
+  static boolean isLazypullMount(Path absoluteMountPoint) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String[] fields = line.split(" ");
+      int dash = List.of(fields).indexOf("-");
+      if (fields.length > 4
+          && dash > 0
+          && fields[4].equals(absoluteMountPoint.toString())
+          && fields[dash + 1].equals("fuse.lazypull")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String javaCommand() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
+}

@@ -1,0 +1,273 @@
+package dev.lazypull.cli;
+
+import dev.lazypull.fs.ImageFilesystem;
+import dev.lazypull.fs.LazyImage;
+import dev.lazypull.fs.tree.DirectoryNode;
+import dev.lazypull.fs.tree.MergedTree;
+import dev.lazypull.fs.tree.Node;
+import dev.lazypull.fuse.FuseMount;
+import dev.lazypull.fuse.MountOptions;
+import dev.lazypull.registry.ImageReference;
+import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.run.CleanupStack;
+import dev.lazypull.run.ContainerRun;
+import dev.lazypull.run.PrivateMountNamespace;
+import dev.lazypull.run.RunDirectory;
+import dev.lazypull.run.RunOptions;
+import dev.lazypull.run.Runc;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code lazypull run IMAGE [-- CMD ARGS...]}: runs the image with runc on the lazy mount. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run an image as a container with runc, on a lazy mount of its root filesystem.",
+      "The exit code is the container's. Mounts live in a private mount namespace, so nothing",
+      "stays mounted on the host, whatever ends the run."
+    })
+public final class RunCommand implements Callable<Integer>, CommandFailure.Action {
+  /** Set by a parent lazypull that re-executed itself: when the user's command started. */
+  static final String START_MILLIS = "LAZYPULL_RUN_START_MILLIS";
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Mixin LazyMountOptions lazy;
+
+  @Option(
+      names = "--insecure",
+      paramLabel = "HOST[:PORT]",
+      description = "Talk plain HTTP to this registry (repeatable; loopback always is).")
+  List<String> insecureHosts = new ArrayList<>();
+
+  @Option(
+      names = "--creds",
+      paramLabel = "USER:PASS",
+      description = "Registry credentials (default: ~/.docker/config.json).")
+  @Nullable String creds;
+
+  @Option(
+      names = "--platform",
+      paramLabel = "OS/ARCH[/VARIANT]",
+      description = "Platform to pick from an image index (default: this host's).")
+  @Nullable String platform;
+
+  @Option(
+      names = "--entrypoint",
+      paramLabel = "CMD",
+      description = "Replace the image's entrypoint (and drop its cmd).")
+  @Nullable String entrypoint;
+
+  @Option(
+      names = {"-e", "--env"},
+      paramLabel = "KEY[=VALUE]",
+      description = "Set a variable.")
+  List<String> env = new ArrayList<>();
+
+  @Option(
+      names = {"-w", "--workdir"},
+      paramLabel = "DIR",
+      description = "Working directory.")
+  @Nullable String workdir;
+
+  @Option(
+      names = {"-u", "--user"},
+      paramLabel = "USER[:GROUP]",
+      description = "Run as this user: a name from the image's /etc/passwd, or uid[:gid].")
+  @Nullable String user;
+
+  @Option(
+      names = {"-v", "--volume"},
+      paramLabel = "SRC:DST[:ro]",
+      description = "Bind-mount a host path.")
+  List<String> volumes = new ArrayList<>();
+
+  @Option(
+      names = {"-t", "--tty"},
+      description = "Give the process a terminal.")
+  boolean tty;
+
+  @Option(
+      names = "--net",
+      paramLabel = "host|none",
+      description = "Network: the host's (default) or none.")
+  String net = "host";
+
+  @Option(
+      names = "--stats",
+      description = "Print the time to the first output, bytes fetched and their share.")
+  boolean stats;
+
+  @Option(
+      names = "--record-accesses",
+      paramLabel = "FILE",
+      description = "Write the paths the container read, in order of first read.")
+  @Nullable Path recordAccesses;
+
+  @Option(
+      names = "--run-dir",
+      paramLabel = "DIR",
+      hidden = true,
+      description = "Scratch space for runs (default: ${DEFAULT-VALUE}).")
+  Path runDir = Path.of("/run/lazypull");
+
+  @Parameters(index = "0", paramLabel = "IMAGE", description = "The image to run.")
+  String image;
+
+  @Parameters(index = "1..*", paramLabel = "CMD", description = "Command and arguments.")
+  List<String> command = new ArrayList<>();
+
+  @Override
+  public String action() {
+    return "run " + image;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (!net.equals("host") && !net.equals("none")) {
+      throw new IllegalArgumentException("--net takes host or none, not '" + net + "'");
+    }
+    if (!PrivateMountNamespace.isInside()) {
+      return PrivateMountNamespace.reexec(
+          spec.commandLine().getParseResult().originalArgs(),
+          Map.of(START_MILLIS, Long.toString(System.currentTimeMillis())));
+    }
+    long startMillis = startMillis();
+    var options =
+        new RunOptions(entrypoint, command, env, workdir, user, volumes, tty, net.equals("none"));
+    RegistryClient client = registryClient();
+    Set<Long> readOrder = java.util.Collections.synchronizedSet(new LinkedHashSet<>());
+    try (var cleanup = new CleanupStack()) {
+      RunDirectory dir = RunDirectory.create(runDir.resolve("runs"));
+      cleanup.push(dir::close);
+      LazyImage lazyImage = LazyImage.open(client, ImageReference.parse(image), lazy.toOptions());
+      cleanup.push(lazyImage::close);
+      if (!lazyImage.indexed()) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                "lazypull run: "
+                    + image
+                    + " has no SOCI index; its layers were fetched whole (lazypull convert makes one)");
+      }
+      var filesystem = new ImageFilesystem(lazyImage.tree(), lazyImage.layers(), readOrder::add);
+      Files.createDirectories(dir.lower());
+      FuseMount mount =
+          FuseMount.mount(
+              dir.lower(), filesystem, MountOptions.defaults("lazypull:" + image, "lazypull"));
+      cleanup.push(mount::close);
+      if (lazy.backgroundFetch()) {
+        lazyImage.startBackgroundFetch();
+      }
+      var result =
+          new ContainerRun(new Runc(runDir.resolve("runc")))
+              .run(
+                  dir,
+                  cleanup,
+                  dir.lower(),
+                  lazyImage.config(),
+                  lazyImage::readFile,
+                  options,
+                  stats && !tty);
+      if (stats) {
+        printStats(result, startMillis, client, lazyImage);
+      }
+      if (recordAccesses != null) {
+        writeAccesses(recordAccesses, lazyImage.tree(), readOrder);
+      }
+      return result.exitCode();
+    }
+  }
+
+  private RegistryClient registryClient() {
+    var registry = new RegistryOptionsMixin();
+    registry.insecureHosts = insecureHosts;
+    registry.user = creds;
+    registry.platform = platform;
+    return registry.client();
+  }
+
+  private static long startMillis() {
+    String inherited = System.getenv(START_MILLIS);
+    if (inherited != null) {
+      return Long.parseLong(inherited);
+    }
+    return ProcessHandle.current()
+        .info()
+        .startInstant()
+        .map(i -> i.toEpochMilli())
+        .orElse(System.currentTimeMillis());
+  }
+
+  private void printStats(
+      ContainerRun.Result result, long startMillis, RegistryClient client, LazyImage image) {
+    PrintWriter err = spec.commandLine().getErr();
+    long fetched = client.bytesReceived();
+    long size = image.compressedSize();
+    String firstOutput = "n/a (no output or a terminal)";
+    if (result.firstOutputNanos() != 0) {
+      long nanosSinceOutput = System.nanoTime() - result.firstOutputNanos();
+      long outputMillis = System.currentTimeMillis() - nanosSinceOutput / 1_000_000;
+      firstOutput = String.format("%.2f s", (outputMillis - startMillis) / 1000.0);
+    }
+    err.printf(
+        "lazypull stats: first output after %s; fetched %,d bytes of %,d (%.1f%%) in %d span"
+            + " requests; image %s%n",
+        firstOutput,
+        fetched,
+        size,
+        100.0 * fetched / Math.max(1, size),
+        image.counters().requests(),
+        image.indexed() ? "indexed" : "not indexed");
+    err.flush();
+  }
+
+  /** Writes the paths of the files read, in order of first read; hardlinks give one path. */
+  static void writeAccesses(Path file, MergedTree tree, Set<Long> readOrder) throws IOException {
+    Map<Long, String> paths = new HashMap<>();
+    Deque<Map.Entry<String, DirectoryNode>> pending = new ArrayDeque<>();
+    pending.push(Map.entry("", tree.root()));
+    while (!pending.isEmpty()) {
+      var dir = pending.pop();
+      for (int i = 0; i < dir.getValue().childCount(); i++) {
+        Node child = dir.getValue().childAt(i);
+        String path =
+            dir.getKey()
+                + "/"
+                + new String(dir.getValue().nameAt(i).rawBytes(), StandardCharsets.UTF_8);
+        paths.putIfAbsent(child.inode(), path);
+        if (child instanceof DirectoryNode sub) {
+          pending.push(Map.entry(path, sub));
+        }
+      }
+    }
+    List<String> lines = new ArrayList<>();
+    synchronized (readOrder) {
+      for (long ino : readOrder) {
+        String path = paths.get(ino);
+        if (path != null) {
+          lines.add(path);
+        }
+      }
+    }
+    Files.write(file, lines);
+  }
+}

@@ -1,0 +1,279 @@
+package dev.lazypull.fs;
+
+import dev.lazypull.fs.layer.BadLayerException;
+import dev.lazypull.fs.layer.LayerReader;
+import dev.lazypull.fs.tree.DirectoryNode;
+import dev.lazypull.fs.tree.FileNode;
+import dev.lazypull.fs.tree.MergedTree;
+import dev.lazypull.fs.tree.Name;
+import dev.lazypull.fs.tree.Node;
+import dev.lazypull.fs.tree.SymlinkNode;
+import dev.lazypull.fuse.Attributes;
+import dev.lazypull.fuse.DirectoryFiller;
+import dev.lazypull.fuse.Entry;
+import dev.lazypull.fuse.Errno;
+import dev.lazypull.fuse.FilesystemStats;
+import dev.lazypull.fuse.FuseException;
+import dev.lazypull.fuse.FuseFilesystem;
+import dev.lazypull.fuse.OpenFile;
+import dev.lazypull.fuse.Request;
+import dev.lazypull.fuse.TimedAttributes;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves an image's merged tree through FUSE. Layers never change, so names and attributes get long
+ * timeouts and open files keep the page cache. File bytes come from the file's layer: a file's data
+ * is one contiguous range of its layer's uncompressed tar.
+ */
+public final class ImageFilesystem implements FuseFilesystem {
+  private static final Logger log = LoggerFactory.getLogger(ImageFilesystem.class);
+
+  /** Layers are immutable: the kernel may keep names and attributes as long as it likes. */
+  private static final Duration TIMEOUT = Duration.ofDays(1);
+
+  private static final byte[] DOT = {'.'};
+  private static final byte[] DOT_DOT = {'.', '.'};
+
+  private final MergedTree tree;
+  private final List<? extends LayerReader> layers;
+  private final Set<Long> verifiedFiles = ConcurrentHashMap.newKeySet();
+  private final Map<String, Boolean> loggedFailures = new ConcurrentHashMap<>();
+  private final LongConsumer readObserver;
+  private final long totalBlocks;
+
+  /**
+   * @param layers the image's layers, bottom first, as {@link FileNode#layerIndex()} counts them
+   * @param readObserver told the inode of every file read, e.g. to record start-up accesses
+   */
+  public ImageFilesystem(
+      MergedTree tree, List<? extends LayerReader> layers, LongConsumer readObserver) {
+    this.tree = tree;
+    this.layers = List.copyOf(layers);
+    this.readObserver = readObserver;
+    long blocks = 0;
+    for (long ino = 1; ino <= tree.nodeCount(); ino++) {
+      Node node = tree.node(ino);
+      blocks += node == null ? 0 : node.blocks();
+    }
+    this.totalBlocks = blocks / 8;
+  }
+
+  private Node node(long ino) throws FuseException {
+    Node node = tree.node(ino);
+    if (node == null) {
+      throw new FuseException(Errno.ENOENT);
+    }
+    return node;
+  }
+
+  private static Attributes attributes(Node node) {
+    return new Attributes(
+        node.inode(),
+        node.size(),
+        node.blocks(),
+        node.mtimeSeconds(),
+        node.mtimeNanos(),
+        node.mtimeSeconds(),
+        node.mtimeNanos(),
+        node.mtimeSeconds(),
+        node.mtimeNanos(),
+        node.mode(),
+        node.linkCount(),
+        node.uid(),
+        node.gid(),
+        (int) node.rdev(),
+        4096);
+  }
+
+  private static Entry entry(Node node) {
+    return Entry.of(attributes(node), TIMEOUT);
+  }
+
+  @Override
+  public Entry lookup(Request request, long parent, byte[] name) throws FuseException {
+    if (!(node(parent) instanceof DirectoryNode dir)) {
+      throw new FuseException(Errno.ENOTDIR);
+    }
+    Node child = dir.lookup(Name.of(name));
+    if (child == null) {
+      throw new FuseException(Errno.ENOENT);
+    }
+    return entry(child);
+  }
+
+  @Override
+  public TimedAttributes getattr(Request request, long ino) throws FuseException {
+    return new TimedAttributes(attributes(node(ino)), TIMEOUT);
+  }
+
+  @Override
+  public byte[] readlink(Request request, long ino) throws FuseException {
+    if (!(node(ino) instanceof SymlinkNode link)) {
+      throw new FuseException(Errno.EINVAL);
+    }
+    return link.target().clone();
+  }
+
+  @Override
+  public OpenFile open(Request request, long ino, int flags) throws FuseException {
+    Node node = node(ino);
+    if (node instanceof DirectoryNode) {
+      throw new FuseException(Errno.EISDIR);
+    }
+    if ((flags & 3) != 0) {
+      throw new FuseException(Errno.EROFS); // O_WRONLY or O_RDWR on a read-only image
+    }
+    if (node instanceof FileNode file && file.size() > 0 && !verifiedFiles.contains(ino)) {
+      verifyHeader(file);
+      verifiedFiles.add(ino);
+    }
+    return OpenFile.cached(0);
+  }
+
+  private void verifyHeader(FileNode file) throws FuseException {
+    LayerReader layer = layers.get(file.layerIndex());
+    long headerOffset = file.uncompressedOffset() - TarHeaderCheck.HEADER_SIZE;
+    try {
+      ByteBuffer header = ByteBuffer.allocate(TarHeaderCheck.HEADER_SIZE);
+      if (headerOffset < 0 || layer.read(headerOffset, header) != TarHeaderCheck.HEADER_SIZE) {
+        throw badIndex(layer, file, "the file's data offset leaves no room for its tar header");
+      }
+      String mismatch = TarHeaderCheck.mismatch(header.array(), file.size());
+      if (mismatch != null) {
+        throw badIndex(layer, file, mismatch);
+      }
+    } catch (IOException e) {
+      throw failure("checking the tar header of", file, layer, e);
+    }
+  }
+
+  private FuseException badIndex(LayerReader layer, FileNode file, String reason) {
+    layer.markBad(
+        "inode "
+            + file.inode()
+            + " at tar offset "
+            + file.uncompressedOffset()
+            + ": "
+            + reason
+            + "; the index does not match the layer");
+    return new FuseException(Errno.EIO);
+  }
+
+  @Override
+  public int read(
+      Request request, long ino, long handle, long fileOffset, int size, MemorySegment into)
+      throws FuseException {
+    if (!(node(ino) instanceof FileNode file)) {
+      throw new FuseException(Errno.EISDIR);
+    }
+    long length = Math.min(size, file.size() - fileOffset);
+    if (length <= 0) {
+      return 0;
+    }
+    readObserver.accept(ino);
+    LayerReader layer = layers.get(file.layerIndex());
+    ByteBuffer buffer = into.asSlice(0, length).asByteBuffer();
+    try {
+      int n = layer.read(file.uncompressedOffset() + fileOffset, buffer);
+      if (n != length) {
+        throw new IOException("layer ended " + (length - n) + " bytes early");
+      }
+      return n;
+    } catch (IOException e) {
+      throw failure("reading", file, layer, e);
+    }
+  }
+
+  /** Logs a failed read once per layer and cause, and answers EIO. */
+  private FuseException failure(String action, FileNode file, LayerReader layer, IOException e) {
+    String key = layer.describe() + e.getClass().getName() + e.getMessage();
+    if (loggedFailures.putIfAbsent(key, Boolean.TRUE) == null || e instanceof BadLayerException) {
+      log.error(
+          "{} inode {} from layer {} failed with EIO: {}",
+          action,
+          file.inode(),
+          layer.describe(),
+          e.getMessage());
+    }
+    return new FuseException(Errno.EIO);
+  }
+
+  @Override
+  public void readdir(Request request, long ino, long handle, long offset, DirectoryFiller filler)
+      throws FuseException {
+    if (!(node(ino) instanceof DirectoryNode dir)) {
+      throw new FuseException(Errno.ENOTDIR);
+    }
+    // Cookies: 1 after ".", 2 after "..", 3 + i after child i.
+    long position = offset;
+    if (position == 0) {
+      if (!filler.add(DOT, ino, Attributes.S_IFDIR, 1)) {
+        return;
+      }
+      position = 1;
+    }
+    if (position == 1) {
+      if (!filler.add(DOT_DOT, ino, Attributes.S_IFDIR, 2)) {
+        return;
+      }
+      position = 2;
+    }
+    for (int i = (int) (position - 2); i < dir.childCount(); i++) {
+      Node child = dir.childAt(i);
+      byte[] name = dir.nameAt(i).rawBytes();
+      boolean added =
+          filler.plus()
+              ? filler.addEntry(name, entry(child), i + 3)
+              : filler.add(name, child.inode(), child.mode(), i + 3);
+      if (!added) {
+        return;
+      }
+    }
+  }
+
+  @Override
+  public FilesystemStats statfs(Request request, long ino) {
+    return FilesystemStats.readOnly(totalBlocks, tree.nodeCount());
+  }
+
+  @Override
+  public byte[] getxattr(Request request, long ino, byte[] name) throws FuseException {
+    byte[] value = node(ino).xattrs().get(new String(name, StandardCharsets.UTF_8));
+    if (value == null) {
+      throw new FuseException(Errno.ENODATA);
+    }
+    return value.clone();
+  }
+
+  @Override
+  public byte[] listxattr(Request request, long ino) throws FuseException {
+    var out = new java.io.ByteArrayOutputStream();
+    for (String key : node(ino).xattrs().keySet()) {
+      out.writeBytes(key.getBytes(StandardCharsets.UTF_8));
+      out.write(0);
+    }
+    return out.toByteArray();
+  }
+
+  /** Image files have no holes: all data up to the size, then the one hole at the end. */
+  @Override
+  public long lseek(Request request, long ino, long handle, long fileOffset, int whence)
+      throws FuseException {
+    long size = node(ino).size();
+    if (fileOffset >= size) {
+      throw new FuseException(Errno.ENXIO);
+    }
+    return whence == SEEK_DATA ? fileOffset : size;
+  }
+}

@@ -1,0 +1,283 @@
+package dev.lazypull.fs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.fs.layer.FetchCounters;
+import dev.lazypull.fs.layer.IndexedLayer;
+import dev.lazypull.fs.layer.LayerReader;
+import dev.lazypull.fs.layer.LocalLayer;
+import dev.lazypull.fs.layer.RegistryBytes;
+import dev.lazypull.fs.tree.FileNode;
+import dev.lazypull.fs.tree.LayerEntryException;
+import dev.lazypull.fs.tree.MergedTree;
+import dev.lazypull.fs.tree.MergedTreeBuilder;
+import dev.lazypull.fs.tree.Node;
+import dev.lazypull.oci.Descriptor;
+import dev.lazypull.oci.Digest;
+import dev.lazypull.oci.OciJson;
+import dev.lazypull.registry.ImageReference;
+import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.registry.RegistryException;
+import dev.lazypull.registry.ResolvedImage;
+import dev.lazypull.soci.FoundIndex;
+import dev.lazypull.soci.SociException;
+import dev.lazypull.soci.SociIndexFinder;
+import dev.lazypull.ztoc.Ztoc;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An image made ready for a lazy mount: its SOCI index and zTOCs fetched, the layers too small for
+ * a zTOC fetched whole (in parallel), and the merged tree built. Indexed layers' data is not
+ * fetched here: reads fetch it, and so does the background fetcher once started.
+ */
+public final class LazyImage implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LazyImage.class);
+
+  /**
+   * How to open an image.
+   *
+   * @param cacheDir where spans and whole layers are kept
+   * @param cacheBytes the span cache's size limit
+   * @param readTimeout how long a read may wait for its bytes before it fails with EIO
+   * @param explicitIndex an index digest the user trusts, or null to use the v2 annotation
+   * @param allowV1 whether v1 indexes found through referrers may be used
+   */
+  public record Options(
+      Path cacheDir,
+      long cacheBytes,
+      Duration readTimeout,
+      @Nullable Digest explicitIndex,
+      boolean allowV1) {}
+
+  private final ResolvedImage image;
+  private final JsonNode config;
+  private final List<LayerReader> layers;
+  private final MergedTree tree;
+  private final FetchCounters counters;
+  private final boolean indexed;
+  private @Nullable Thread backgroundFetcher;
+
+  private LazyImage(
+      ResolvedImage image,
+      JsonNode config,
+      List<LayerReader> layers,
+      MergedTree tree,
+      FetchCounters counters,
+      boolean indexed) {
+    this.image = image;
+    this.config = config;
+    this.layers = layers;
+    this.tree = tree;
+    this.counters = counters;
+    this.indexed = indexed;
+  }
+
+  /** Opens the image: index and metadata now, data of indexed layers on demand. */
+  public static LazyImage open(RegistryClient client, ImageReference reference, Options options)
+      throws IOException, RegistryException {
+    ResolvedImage image = client.resolveManifest(reference);
+    Descriptor configDescriptor = image.imageManifest().config();
+    JsonNode config = OciJson.MAPPER.readTree(client.fetchBlobBytes(reference, configDescriptor));
+    var finder = new SociIndexFinder(client);
+    FoundIndex found = findIndex(finder, image, options);
+    var counters = new FetchCounters();
+    SpanCache cache = SpanCache.open(options.cacheDir().resolve("spans"), options.cacheBytes());
+    List<Descriptor> descriptors = image.imageManifest().layers();
+    List<Future<Opened>> pending = new ArrayList<>();
+    try (ExecutorService pool = Executors.newFixedThreadPool(Math.min(4, descriptors.size() + 1))) {
+      for (Descriptor layer : descriptors) {
+        pending.add(
+            pool.submit(
+                () ->
+                    openLayer(client, reference, finder, found, layer, cache, counters, options)));
+      }
+      List<LayerReader> layers = new ArrayList<>();
+      var builder = new MergedTreeBuilder();
+      for (int i = 0; i < pending.size(); i++) {
+        Opened opened = await(pending.get(i));
+        layers.add(opened.reader());
+        try {
+          builder.addLayer(i, LayerEntries.of(opened.toc()));
+        } catch (LayerEntryException e) {
+          throw new IOException(
+              "building the tree of "
+                  + reference
+                  + ": "
+                  + e.getMessage()
+                  + "; the layer cannot be mounted safely",
+              e);
+        }
+      }
+      return new LazyImage(image, config, layers, builder.build(), counters, found != null);
+    }
+  }
+
+  private record Opened(LayerReader reader, Ztoc toc) {}
+
+  private static @Nullable FoundIndex findIndex(
+      SociIndexFinder finder, ResolvedImage image, Options options)
+      throws IOException, RegistryException {
+    try {
+      return finder.find(image, options.explicitIndex(), options.allowV1());
+    } catch (SociException e) {
+      if (options.explicitIndex() != null) {
+        throw e;
+      }
+      log.warn(
+          "{} has no SOCI index, so all its layers are fetched whole before the mount ({}).",
+          image.requested(),
+          e.getMessage());
+      return null;
+    }
+  }
+
+  private static Opened openLayer(
+      RegistryClient client,
+      ImageReference reference,
+      SociIndexFinder finder,
+      @Nullable FoundIndex found,
+      Descriptor layer,
+      SpanCache cache,
+      FetchCounters counters,
+      Options options)
+      throws IOException, RegistryException {
+    var ztocOfLayer =
+        found == null
+            ? Optional.<dev.lazypull.soci.LayerZtoc>empty()
+            : found.forLayer(layer.digest());
+    if (found != null && ztocOfLayer.isPresent()) {
+      Ztoc ztoc = finder.fetchZtoc(found, ztocOfLayer.get());
+      var bytes = new RegistryBytes(client, reference, layer, options.readTimeout());
+      return new Opened(
+          new IndexedLayer(layer.digest(), ztoc, bytes, cache, counters, options.readTimeout()),
+          ztoc);
+    }
+    var whole = WholeLayers.fetch(client, reference, layer, options.cacheDir().resolve("layers"));
+    return new Opened(whole.layer(), whole.toc());
+  }
+
+  private static Opened await(Future<Opened> future) throws IOException, RegistryException {
+    try {
+      return future.get();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      switch (cause) {
+        case IOException io -> throw io;
+        case RegistryException r -> throw r;
+        case RuntimeException r -> throw r;
+        case null, default -> throw new IOException(cause);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while opening the image");
+    }
+  }
+
+  public ResolvedImage image() {
+    return image;
+  }
+
+  /** The image config JSON. */
+  public JsonNode config() {
+    return config;
+  }
+
+  public MergedTree tree() {
+    return tree;
+  }
+
+  public List<LayerReader> layers() {
+    return layers;
+  }
+
+  public FetchCounters counters() {
+    return counters;
+  }
+
+  /** Whether the image had a SOCI index (else every layer was fetched whole). */
+  public boolean indexed() {
+    return indexed;
+  }
+
+  /** The compressed size of the image: its layers, config and manifest. */
+  public long compressedSize() {
+    long size = image.manifest().size() + image.imageManifest().config().size();
+    for (Descriptor layer : image.imageManifest().layers()) {
+      size += layer.size();
+    }
+    return size;
+  }
+
+  /**
+   * Reads a small file of the image by path, resolved inside the image root; null if the path is
+   * not a regular file. For {@code /etc/passwd} lookups and the like.
+   */
+  public byte @Nullable [] readFile(String path) throws IOException {
+    Node node = tree.resolve(path.getBytes(java.nio.charset.StandardCharsets.UTF_8), true);
+    if (!(node instanceof FileNode file) || file.size() > (16 << 20)) {
+      return null;
+    }
+    ByteBuffer buffer = ByteBuffer.allocate((int) file.size());
+    layers.get(file.layerIndex()).read(file.uncompressedOffset(), buffer);
+    return buffer.array();
+  }
+
+  /**
+   * Starts pulling the rest of every indexed layer in the background, yielding to on-demand reads,
+   * and checking each whole layer's digest when it is complete.
+   */
+  public synchronized void startBackgroundFetch() {
+    if (backgroundFetcher != null) {
+      return;
+    }
+    backgroundFetcher =
+        Thread.ofPlatform()
+            .name("background-fetch")
+            .daemon()
+            .start(
+                () -> {
+                  for (LayerReader layer : layers) {
+                    if (layer instanceof IndexedLayer indexedLayer) {
+                      fetchInBackground(indexedLayer);
+                    }
+                  }
+                });
+  }
+
+  private static void fetchInBackground(IndexedLayer layer) {
+    try {
+      if (layer.fetchAllInBackground(Duration.ofMillis(5))) {
+        log.info("layer {} is now fully local and its digest checked", layer.describe());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      log.warn("background fetch of layer {} stopped: {}", layer.describe(), e.getMessage());
+    }
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    if (backgroundFetcher != null) {
+      backgroundFetcher.interrupt();
+    }
+    for (LayerReader layer : layers) {
+      if (layer instanceof LocalLayer local) {
+        local.close();
+      }
+    }
+  }
+}

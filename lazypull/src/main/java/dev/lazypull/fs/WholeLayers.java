@@ -1,0 +1,82 @@
+package dev.lazypull.fs;
+
+import dev.lazypull.fs.layer.LocalLayer;
+import dev.lazypull.oci.Descriptor;
+import dev.lazypull.oci.MediaTypes;
+import dev.lazypull.registry.ImageReference;
+import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.registry.RegistryException;
+import dev.lazypull.ztoc.Ztoc;
+import dev.lazypull.ztoc.ZtocBuilder;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Layers that have no zTOC (too small for one, or an image without an index) are fetched whole,
+ * their digest checked while they stream, and kept uncompressed on local disk, where any offset can
+ * be read directly. A verified layer is reused by later mounts.
+ */
+final class WholeLayers {
+  private static final int GZIP_MAGIC_0 = 0x1f;
+  private static final int GZIP_MAGIC_1 = 0x8b;
+
+  private WholeLayers() {}
+
+  /** A whole layer on disk with the index of its tar. */
+  record Fetched(LocalLayer layer, Ztoc toc) {}
+
+  static Fetched fetch(RegistryClient client, ImageReference repository, Descriptor layer, Path dir)
+      throws IOException, RegistryException {
+    Files.createDirectories(dir);
+    Path tar = dir.resolve(layer.digest().hex() + ".tar");
+    if (!Files.exists(tar)) {
+      Path blob = dir.resolve(layer.digest().hex() + ".blob");
+      client.fetchBlob(repository, layer, blob); // verified against the digest, then moved
+      try {
+        unpack(blob, tar, layer);
+      } finally {
+        Files.deleteIfExists(blob);
+      }
+    }
+    // The uncompressed tar is indexed locally to learn its entries and their data offsets.
+    Ztoc toc = new ZtocBuilder(ZtocBuilder.DEFAULT_SPAN_SIZE, "lazypull").build(tar);
+    return new Fetched(LocalLayer.open(tar, layer.digest().toString()), toc);
+  }
+
+  private static void unpack(Path blob, Path tar, Descriptor layer) throws IOException {
+    if (layer.mediaType().equals(MediaTypes.OCI_LAYER_ZSTD)) {
+      throw new IOException(
+          "layer "
+              + layer.digest()
+              + " is zstd-compressed, which lazypull cannot read yet;"
+              + " use a gzip image");
+    }
+    Path temp = tar.resolveSibling(tar.getFileName() + ".tmp");
+    try (InputStream raw = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
+        OutputStream out = Files.newOutputStream(temp)) {
+      raw.mark(2);
+      boolean gzip = raw.read() == GZIP_MAGIC_0 && raw.read() == GZIP_MAGIC_1;
+      raw.reset();
+      // GZIPInputStream reads concatenated members, as gzip -d does.
+      try (InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw) {
+        in.transferTo(out);
+      }
+    } catch (IOException e) {
+      Files.deleteIfExists(temp);
+      throw new IOException(
+          "unpacking layer "
+              + layer.digest()
+              + ": "
+              + e.getMessage()
+              + "; the layer is not a readable gzip or tar stream",
+          e);
+    }
+    Files.move(temp, tar, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+}

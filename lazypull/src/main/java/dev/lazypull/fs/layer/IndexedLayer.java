@@ -1,0 +1,340 @@
+package dev.lazypull.fs.layer;
+
+import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.fs.cache.SpanKey;
+import dev.lazypull.oci.Digest;
+import dev.lazypull.ztoc.Span;
+import dev.lazypull.ztoc.SpanDigestMismatchException;
+import dev.lazypull.ztoc.SpanExtractor;
+import dev.lazypull.ztoc.Ztoc;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A layer read through its zTOC. A read finds the spans it touches; spans in the cache are read
+ * from disk, the others are fetched with one ranged GET per run of neighbouring missing spans. Each
+ * span's compressed bytes are checked against the zTOC's sha256 before they are inflated from the
+ * span's checkpoint; nothing unchecked reaches a reader or the cache. Readers of a span that is
+ * being fetched wait for that one fetch.
+ *
+ * <p>Span states: absent → fetching (one future in {@code inFlight}) → cached, or back to absent
+ * when the fetch fails, so that a later read tries again once the fault has cleared.
+ */
+public final class IndexedLayer implements LayerReader {
+  private static final Logger log = LoggerFactory.getLogger(IndexedLayer.class);
+
+  /** At most this many spans go into one ranged GET. */
+  private static final int MAX_SPANS_PER_REQUEST = 8;
+
+  private final Digest layerDigest;
+  private final Ztoc ztoc;
+  private final CompressedBytes source;
+  private final SpanCache cache;
+  private final FetchCounters counters;
+  private final Duration readTimeout;
+  private final Map<Integer, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
+  private final AtomicInteger demandReaders = new AtomicInteger();
+  private volatile @Nullable String badReason;
+  private volatile boolean cacheWriteWarned;
+
+  public IndexedLayer(
+      Digest layerDigest,
+      Ztoc ztoc,
+      CompressedBytes source,
+      SpanCache cache,
+      FetchCounters counters,
+      Duration readTimeout) {
+    this.layerDigest = layerDigest;
+    this.ztoc = ztoc;
+    this.source = source;
+    this.cache = cache;
+    this.counters = counters;
+    this.readTimeout = readTimeout;
+  }
+
+  public Ztoc ztoc() {
+    return ztoc;
+  }
+
+  @Override
+  public long uncompressedSize() {
+    return ztoc.uncompressedArchiveSize();
+  }
+
+  @Override
+  public String describe() {
+    return layerDigest.toString();
+  }
+
+  @Override
+  public void markBad(String reason) {
+    if (badReason == null) {
+      badReason = reason;
+      log.error("layer {} marked bad, its reads fail with EIO: {}", layerDigest, reason);
+    }
+  }
+
+  /** Whether an on-demand read is waiting: the background fetcher yields to it. */
+  public boolean demandWaiting() {
+    return demandReaders.get() > 0;
+  }
+
+  private void checkHealthy() throws BadLayerException {
+    String reason = badReason;
+    if (reason != null) {
+      throw new BadLayerException("layer " + layerDigest + " is marked bad: " + reason);
+    }
+  }
+
+  @Override
+  public int read(long uncompressedOffset, ByteBuffer into) throws IOException {
+    checkHealthy();
+    long end = Math.min(uncompressedSize(), uncompressedOffset + into.remaining());
+    if (end <= uncompressedOffset) {
+      return 0;
+    }
+    demandReaders.incrementAndGet();
+    try {
+      int first = ztoc.spanOf(uncompressedOffset);
+      int last = ztoc.spanOf(end - 1);
+      Map<Integer, ByteBuffer> fetched = ensure(first, last, true);
+      int total = 0;
+      for (int id = first; id <= last; id++) {
+        total += copySpan(id, uncompressedOffset + total, end, into, fetched.get(id));
+      }
+      return total;
+    } finally {
+      demandReaders.decrementAndGet();
+    }
+  }
+
+  /** Copies the part of span {@code id} from {@code from} up to {@code end} into {@code into}. */
+  private int copySpan(
+      int id, long from, long end, ByteBuffer into, @Nullable ByteBuffer fetchedSpan)
+      throws IOException {
+    Span span = ztoc.span(id);
+    long offsetInSpan = from - span.uncompressedStart();
+    int length = (int) (Math.min(end, span.uncompressedEnd()) - from);
+    ByteBuffer target = into.slice(into.position(), length);
+    if (fetchedSpan != null) {
+      target.put(fetchedSpan.slice((int) offsetInSpan, length));
+    } else {
+      int n = cache.read(new SpanKey(layerDigest.hex(), id), offsetInSpan, target);
+      if (n != length) {
+        // Evicted between ensure() and now (a cache smaller than one read): fetch it again.
+        ByteBuffer again = ensure(id, id, true).get(id);
+        if (again == null) {
+          throw new IOException("span " + id + " of layer " + layerDigest + " vanished");
+        }
+        target.clear();
+        target.put(again.slice((int) offsetInSpan, length));
+      }
+    }
+    into.position(into.position() + length);
+    return length;
+  }
+
+  /**
+   * Makes spans {@code first..last} available. Returns the decompressed bytes of the spans this
+   * call fetched or waited for, so a read never depends on the cache keeping them.
+   */
+  Map<Integer, ByteBuffer> ensure(int first, int last, boolean onDemand) throws IOException {
+    Map<Integer, CompletableFuture<ByteBuffer>> waits = new HashMap<>();
+    List<Integer> mine = new ArrayList<>();
+    for (int id = first; id <= last; id++) {
+      if (cache.contains(new SpanKey(layerDigest.hex(), id))) {
+        continue;
+      }
+      var future = new CompletableFuture<ByteBuffer>();
+      var existing = inFlight.putIfAbsent(id, future);
+      waits.put(id, existing != null ? existing : future);
+      if (existing == null) {
+        mine.add(id);
+      }
+    }
+    fetchRuns(mine, onDemand);
+    Map<Integer, ByteBuffer> result = new HashMap<>();
+    for (var wait : waits.entrySet()) {
+      result.put(wait.getKey(), await(wait.getKey(), wait.getValue()));
+    }
+    return result;
+  }
+
+  private ByteBuffer await(int id, CompletableFuture<ByteBuffer> future) throws IOException {
+    try {
+      return future.get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(
+          "fetching span " + id + " of layer " + layerDigest + " failed: " + e.getCause(), e);
+    } catch (TimeoutException e) {
+      throw new IOException(
+          "span "
+              + id
+              + " of layer "
+              + layerDigest
+              + " did not arrive within "
+              + readTimeout.toSeconds()
+              + " s; the registry may be slow or down",
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for span " + id);
+    }
+  }
+
+  /** Fetches the spans this caller owns, as runs of neighbours, one request per run. */
+  private void fetchRuns(List<Integer> ids, boolean onDemand) {
+    int i = 0;
+    while (i < ids.size()) {
+      int runStart = i;
+      while (i + 1 < ids.size()
+          && ids.get(i + 1) == ids.get(i) + 1
+          && i + 1 - runStart < MAX_SPANS_PER_REQUEST) {
+        i++;
+      }
+      fetchRun(ids.get(runStart), ids.get(i), onDemand);
+      i++;
+    }
+  }
+
+  private void fetchRun(int first, int last, boolean onDemand) {
+    try {
+      long compressedStart = ztoc.span(first).compressedStart();
+      long compressedEnd = ztoc.span(last).compressedEnd();
+      byte[] compressed = fetch(compressedStart, compressedEnd);
+      for (int id = first; id <= last; id++) {
+        completeSpan(id, compressed, compressedStart, onDemand);
+      }
+    } catch (IOException | RuntimeException e) {
+      for (int id = first; id <= last; id++) {
+        var future = inFlight.remove(id);
+        if (future != null) {
+          future.completeExceptionally(e);
+        }
+      }
+    }
+  }
+
+  private byte[] fetch(long compressedStart, long compressedEnd) throws IOException {
+    byte[] bytes = source.fetch(compressedStart, (int) (compressedEnd - compressedStart));
+    counters.requests.incrementAndGet();
+    counters.compressedBytes.addAndGet(bytes.length);
+    return bytes;
+  }
+
+  /** Verifies and inflates one span of a fetched run; a digest mismatch is fetched once more. */
+  private void completeSpan(int id, byte[] run, long runStart, boolean onDemand) {
+    var future = inFlight.get(id);
+    if (future == null) {
+      return;
+    }
+    try {
+      ByteBuffer data;
+      try {
+        data = inflate(id, run, runStart);
+      } catch (SpanDigestMismatchException first) {
+        counters.digestMismatches.incrementAndGet();
+        log.warn("layer {} span {}: {}; fetching it again", layerDigest, id, first.getMessage());
+        Span span = ztoc.span(id);
+        byte[] again = fetch(span.compressedStart(), span.compressedEnd());
+        data = inflate(id, again, span.compressedStart());
+      }
+      store(id, data);
+      (onDemand ? counters.onDemandSpans : counters.backgroundSpans).incrementAndGet();
+      inFlight.remove(id);
+      future.complete(data);
+    } catch (SpanDigestMismatchException e) {
+      counters.digestMismatches.incrementAndGet();
+      log.error("layer {} span {}: {}; the read fails with EIO", layerDigest, id, e.getMessage());
+      inFlight.remove(id);
+      future.completeExceptionally(e);
+    } catch (IOException | RuntimeException e) {
+      inFlight.remove(id);
+      future.completeExceptionally(e);
+    }
+  }
+
+  /** Checks the span's digest and inflates it from its checkpoint. */
+  private ByteBuffer inflate(int id, byte[] run, long runStart) throws IOException {
+    var extractor =
+        new SpanExtractor(
+            ztoc,
+            (offset, length) ->
+                new ByteArrayInputStream(run, (int) (offset - runStart), (int) length),
+            layerDigest.toString());
+    return ByteBuffer.wrap(extractor.decompressSpan(id)).asReadOnlyBuffer();
+  }
+
+  private void store(int id, ByteBuffer data) {
+    try {
+      cache.put(new SpanKey(layerDigest.hex(), id), data);
+    } catch (IOException e) {
+      counters.cacheWriteFailures.incrementAndGet();
+      if (!cacheWriteWarned) {
+        cacheWriteWarned = true;
+        log.warn(
+            "cannot write to the span cache ({}); serving layer {} uncached",
+            e.getMessage(),
+            layerDigest);
+      }
+    }
+  }
+
+  /**
+   * Fetches the whole compressed layer in span order for the background fetcher, caching the spans
+   * that are missing and checking the layer's digest at the end. Before each span it waits while an
+   * on-demand read is in progress, so it yields within one span's time.
+   *
+   * @return true if the layer is now complete and its digest matched
+   */
+  public boolean fetchAllInBackground(Duration pause) throws IOException, InterruptedException {
+    MessageDigest layerHash = Digest.newSha256();
+    long hashed = 0;
+    for (int id = 0; id < ztoc.spanCount(); id++) {
+      checkHealthy();
+      while (demandWaiting()) {
+        Thread.sleep(pause.toMillis());
+      }
+      Span span = ztoc.span(id);
+      // Fetch from the first byte not hashed yet: span 0 starts after the gzip header, and
+      // neighbouring spans share a byte when bits are pending; each byte is hashed once.
+      long fetchStart = Math.min(span.compressedStart(), hashed);
+      byte[] compressed = fetch(fetchStart, span.compressedEnd());
+      layerHash.update(
+          compressed, (int) (hashed - fetchStart), (int) (span.compressedEnd() - hashed));
+      hashed = span.compressedEnd();
+      if (!cache.contains(new SpanKey(layerDigest.hex(), id)) && !inFlight.containsKey(id)) {
+        var future = new CompletableFuture<ByteBuffer>();
+        if (inFlight.putIfAbsent(id, future) == null) {
+          completeSpan(id, compressed, fetchStart, false);
+        }
+      }
+    }
+    Digest actual = Digest.fromSha256(layerHash.digest());
+    if (hashed != ztoc.compressedArchiveSize() || !actual.equals(layerDigest)) {
+      markBad("the whole layer's digest is " + actual + ", expected " + layerDigest);
+      return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,235 @@
+package dev.lazypull.fs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lazypull.cli.Main;
+import dev.lazypull.fuse.FuseMount;
+import dev.lazypull.fuse.MountOptions;
+import dev.lazypull.registry.ImageReference;
+import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.registry.RegistryOptions;
+import dev.lazypull.testing.CountingProxy;
+import dev.lazypull.testing.DebianImages;
+import dev.lazypull.testing.LocalRegistry;
+import dev.lazypull.testing.TestImage;
+import dev.lazypull.testing.TestLayers;
+import dev.lazypull.testing.TreeSnapshot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Lazy mounts of images in the real docker-registry, compared path by path with an independent pull
+ * and unpack of the same image by skopeo and umoci.
+ */
+class LazyMountIT {
+  @RegisterExtension static final LocalRegistry registry = LocalRegistry.create();
+
+  @TempDir Path scratch;
+
+  private static final byte[] BIG = TestLayers.randomBytes(11, 3_000_000);
+
+  /** Two layers with every entry type and overlay case, and a 10,000-entry directory. */
+  private static List<byte[]> everyCaseLayers() {
+    var lower = TestLayers.tar();
+    lower.dir("etc/");
+    lower.file("etc/os-release", "ID=test\n");
+    lower.file("big", BIG);
+    lower.hardlink("big-link", "big");
+    lower.symlink("sh", "/bin/busybox");
+    lower.symlink("rel", "../etc/os-release");
+    lower.charDevice("null", 1, 3);
+    lower.blockDevice("loop", 7, 300);
+    lower.fifo("pipe");
+    lower.fileEntry("cap", "x".getBytes()).xattr("user.test", "value");
+    lower.fileEntry("modes", "m".getBytes()).mode(04755).owner(1000, 1001, "u", "g");
+    lower.dir("gone/");
+    lower.file("gone/file", "bye");
+    lower.dir("opaque/");
+    lower.file("opaque/hidden", "hidden");
+    lower.file("replaced", "old");
+    lower.file("empty", new byte[0]);
+    lower.dir("many/");
+    for (int i = 0; i < 10_000; i++) {
+      lower.file("many/f" + i, "");
+    }
+    var upper = TestLayers.tar();
+    upper.whiteout("gone");
+    upper.opaqueWhiteout("opaque");
+    upper.file("opaque/visible", "new");
+    upper.file("replaced", "first");
+    upper.file("replaced", "second");
+    upper.hardlink("etc/release-link", "etc/os-release");
+    upper.file("../../escape", "stays inside");
+    upper.file("/abs", "absolute");
+    upper.file("./dot", "dot");
+    return List.of(TestLayers.gzip(lower.build().bytes()), TestLayers.gzip(upper.build().bytes()));
+  }
+
+  private static int lazypull(String... args) {
+    return Main.newCommandLine().execute(args);
+  }
+
+  private static void run(String... command) throws Exception {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(process.getInputStream().readAllBytes());
+    assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(String.join(" ", command) + ": " + out).isZero();
+  }
+
+  /** The independent unpack: skopeo copies the image, umoci unpacks it. */
+  private Path umociUnpack(ImageReference image) throws Exception {
+    Path layout = scratch.resolve("layout");
+    run("skopeo", "copy", "--src-tls-verify=false", "docker://" + image, "oci:" + layout + ":x");
+    Path bundle = scratch.resolve("bundle");
+    run("umoci", "unpack", "--image", layout + ":x", bundle.toString());
+    return bundle.resolve("rootfs");
+  }
+
+  private LazyImage open(RegistryClient client, ImageReference image, long cacheBytes)
+      throws Exception {
+    return LazyImage.open(
+        client,
+        image,
+        new LazyImage.Options(
+            scratch.resolve("cache"), cacheBytes, Duration.ofSeconds(30), null, false));
+  }
+
+  private void assertSameTree(Path lazy, Path unpacked) throws Exception {
+    TreeSnapshot expected = TreeSnapshot.of(unpacked);
+    TreeSnapshot actual = TreeSnapshot.of(lazy);
+    expected.entries().remove("/");
+    actual.entries().remove("/");
+    assertThat(actual.entries()).containsExactlyEntriesOf(expected.entries());
+    assertThat(actual.hardlinkGroups()).isEqualTo(expected.hardlinkGroups());
+  }
+
+  @Test
+  void mount_everyEntryTypeMatchesUmociUnpack() throws Exception {
+    ImageReference source = registry.reference("cases:src");
+    RegistryClient client = RegistryClient.create(RegistryOptions.defaults());
+    TestImage.push(client, source, everyCaseLayers());
+    assertThat(
+            lazypull(
+                "convert",
+                "--span-size",
+                "65536",
+                "--min-layer-size",
+                "0",
+                source.toString(),
+                registry.reference("cases:soci").toString()))
+        .isZero();
+    ImageReference converted = registry.reference("cases:soci");
+    Path unpacked = umociUnpack(converted);
+
+    try (var proxy = CountingProxy.to(registry.port());
+        LazyImage image =
+            open(
+                RegistryClient.create(RegistryOptions.defaults()),
+                proxy.reference("cases:soci"),
+                1 << 30)) {
+      assertThat(image.indexed()).isTrue();
+      Path mountPoint = Files.createDirectories(scratch.resolve("mnt"));
+      try (FuseMount mount =
+          FuseMount.mount(
+              mountPoint,
+              new ImageFilesystem(image.tree(), image.layers(), ino -> {}),
+              MountOptions.defaults("lazypull-test", "lazypull"))) {
+        proxy.reset();
+        assertThat(Files.readString(mountPoint.resolve("etc/os-release"))).isEqualTo("ID=test\n");
+        assertThat(proxy.bytesFromServer())
+            .as("one small file costs about one 64 KiB span, not the 3 MB layer")
+            .isLessThan(200_000);
+
+        assertSameTree(mountPoint, unpacked);
+
+        run("cp", mountPoint.resolve("big").toString(), scratch.resolve("copy").toString());
+        run(
+            "cp",
+            "--sparse=always",
+            mountPoint.resolve("big").toString(),
+            scratch.resolve("sparse-copy").toString());
+        assertThat(Files.readAllBytes(scratch.resolve("sparse-copy"))).isEqualTo(BIG);
+        try (var names = Files.list(mountPoint.resolve("many"))) {
+          assertThat(names.count()).isEqualTo(10_000);
+        }
+        run("du", "-s", mountPoint.toString());
+        run("df", mountPoint.toString());
+      }
+    }
+  }
+
+  @Test
+  void mount_cacheLimitIsRespectedAndReadsStayRight() throws Exception {
+    ImageReference source = registry.reference("limit:src");
+    TestImage.push(
+        RegistryClient.create(RegistryOptions.defaults()),
+        source,
+        List.of(TestLayers.gzip(TestLayers.tar().file("big", BIG).build().bytes())));
+    assertThat(
+            lazypull(
+                "convert",
+                "--span-size",
+                "65536",
+                "--min-layer-size",
+                "0",
+                source.toString(),
+                registry.reference("limit:soci").toString()))
+        .isZero();
+    long limit = 256 * 1024;
+    try (LazyImage image =
+        open(
+            RegistryClient.create(RegistryOptions.defaults()),
+            registry.reference("limit:soci"),
+            limit)) {
+      Path mountPoint = Files.createDirectories(scratch.resolve("mnt"));
+      try (FuseMount mount =
+          FuseMount.mount(
+              mountPoint,
+              new ImageFilesystem(image.tree(), image.layers(), ino -> {}),
+              MountOptions.defaults("lazypull-test", "lazypull"))) {
+        assertThat(Files.readAllBytes(mountPoint.resolve("big"))).isEqualTo(BIG);
+      }
+      long cached;
+      try (var files = Files.walk(scratch.resolve("cache/spans"))) {
+        cached = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+      }
+      assertThat(cached).isLessThanOrEqualTo(limit);
+    }
+  }
+
+  @Test
+  void mount_debianImageMatchesUmociUnpack() throws Exception {
+    Path layout = DebianImages.minbase();
+    ImageReference source = registry.reference("debian:minbase");
+    DebianImages.pushToRegistry(layout, DebianImages.TAG, source.toString());
+    assertThat(
+            lazypull(
+                "convert",
+                "--min-layer-size",
+                "1000000",
+                source.toString(),
+                registry.reference("debian:soci").toString()))
+        .isZero();
+    Path unpacked = umociUnpack(registry.reference("debian:soci"));
+    try (LazyImage image =
+        open(
+            RegistryClient.create(RegistryOptions.defaults()),
+            registry.reference("debian:soci"),
+            1L << 30)) {
+      Path mountPoint = Files.createDirectories(scratch.resolve("mnt"));
+      try (FuseMount mount =
+          FuseMount.mount(
+              mountPoint,
+              new ImageFilesystem(image.tree(), image.layers(), ino -> {}),
+              MountOptions.defaults("lazypull-test", "lazypull"))) {
+        assertSameTree(mountPoint, unpacked);
+      }
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package dev.lazypull.fs.layer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.oci.Digest;
+import dev.lazypull.testing.TestLayers;
+import dev.lazypull.ztoc.Ztoc;
+import dev.lazypull.ztoc.ZtocBuilder;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IndexedLayerTest {
+  private static final long SPAN = 64 * 1024;
+  static byte[] tar;
+  static byte[] gzip;
+  static Ztoc ztoc;
+  static Digest digest;
+
+  @TempDir Path cacheDir;
+  final List<long[]> requests = Collections.synchronizedList(new ArrayList<>());
+  final AtomicInteger corruptNext = new AtomicInteger();
+  volatile boolean down;
+
+  @BeforeAll
+  static void makeLayer() throws IOException {
+    var builder = TestLayers.tar();
+    for (int i = 0; i < 20; i++) {
+      builder.file("dir/file" + i, TestLayers.textBytes(i, 30_000 + i * 1000));
+    }
+    builder.file("big", TestLayers.randomBytes(99, 700_000));
+    tar = builder.build().bytes();
+    gzip = TestLayers.gzip(tar);
+    digest = Digest.sha256(gzip);
+    ztoc = new ZtocBuilder(SPAN, "test").build(new ByteArrayInputStream(gzip), "test layer");
+    assertThat(ztoc.spanCount()).isGreaterThan(10);
+  }
+
+  private IndexedLayer layer(long cacheBytes) throws IOException {
+    CompressedBytes source =
+        (offset, length) -> {
+          if (down) {
+            throw new IOException("registry down");
+          }
+          requests.add(new long[] {offset, length});
+          byte[] bytes = Arrays.copyOfRange(gzip, (int) offset, (int) offset + length);
+          if (corruptNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            bytes[length / 2] ^= 1;
+          }
+          return bytes;
+        };
+    return new IndexedLayer(
+        digest,
+        ztoc,
+        source,
+        SpanCache.open(cacheDir, cacheBytes),
+        new FetchCounters(),
+        Duration.ofSeconds(10));
+  }
+
+  private static byte[] read(IndexedLayer layer, long offset, int length) throws IOException {
+    ByteBuffer into = ByteBuffer.allocate(length);
+    int n = layer.read(offset, into);
+    return Arrays.copyOf(into.array(), n);
+  }
+
+  @Test
+  void read_returnsTheTarBytesAnywhere() throws IOException {
+    IndexedLayer layer = layer(1 << 30);
+    for (long offset : new long[] {0, 1, SPAN - 3, SPAN * 5 + 17, tar.length - 100}) {
+      int length = (int) Math.min(200_000, tar.length - offset);
+      assertThat(read(layer, offset, length))
+          .isEqualTo(Arrays.copyOfRange(tar, (int) offset, (int) offset + length));
+    }
+    assertThat(read(layer, tar.length - 10, 100)).hasSize(10);
+  }
+
+  @Test
+  void read_fetchesOnlyTouchedSpansInOneRequestAndCachesThem() throws IOException {
+    IndexedLayer layer = layer(1 << 30);
+    long offset = ztoc.span(3).uncompressedStart() + 10;
+    int length = (int) (ztoc.span(5).uncompressedStart() - offset + 5);
+    read(layer, offset, length);
+    assertThat(requests).hasSize(1);
+    assertThat(requests.getFirst()[0]).isEqualTo(ztoc.span(3).compressedStart());
+    assertThat(requests.getFirst()[0] + requests.getFirst()[1])
+        .isEqualTo(ztoc.span(5).compressedEnd());
+    read(layer, offset, length);
+    assertThat(requests).as("the second read is served from the cache").hasSize(1);
+  }
+
+  @Test
+  void read_corruptSpanIsFetchedAgainOnce() throws IOException {
+    IndexedLayer layer = layer(1 << 30);
+    corruptNext.set(1);
+    assertThat(read(layer, 0, 1000)).isEqualTo(Arrays.copyOf(tar, 1000));
+    assertThat(requests).hasSize(2);
+  }
+
+  @Test
+  void read_persistentlyCorruptSpanFailsThenRecovers() throws IOException {
+    IndexedLayer layer = layer(1 << 30);
+    corruptNext.set(2);
+    assertThatThrownBy(() -> read(layer, 0, 1000))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("digest");
+    assertThat(read(layer, 0, 1000)).isEqualTo(Arrays.copyOf(tar, 1000));
+  }
+
+  @Test
+  void read_registryDownFailsThenWorksWithoutRemount() throws IOException {
+    IndexedLayer layer = layer(1 << 30);
+    down = true;
+    assertThatThrownBy(() -> read(layer, 0, 10)).hasMessageContaining("registry down");
+    down = false;
+    assertThat(read(layer, 0, 10)).isEqualTo(Arrays.copyOf(tar, 10));
+  }
+
+  @Test
+  void read_tinyCacheStillServesRightBytes() throws IOException {
+    IndexedLayer layer = layer(SPAN);
+    assertThat(read(layer, 0, tar.length)).isEqualTo(tar);
+  }
+
+  @Test
+  void read_concurrentReadersShareOneFetch() throws Exception {
+    IndexedLayer layer = layer(1 << 30);
+    try (var pool = Executors.newFixedThreadPool(8)) {
+      List<Future<byte[]>> results = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        results.add(pool.submit(() -> read(layer, SPAN * 7, 1000)));
+      }
+      for (var result : results) {
+        assertThat(result.get())
+            .isEqualTo(Arrays.copyOfRange(tar, (int) SPAN * 7, (int) SPAN * 7 + 1000));
+      }
+    }
+    assertThat(requests.size()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
+  void fetchAllInBackground_cachesEverythingAndChecksTheLayerDigest() throws Exception {
+    IndexedLayer layer = layer(1 << 30);
+    read(layer, SPAN * 2, 10);
+    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+    int before = requests.size();
+    assertThat(read(layer, 0, tar.length)).isEqualTo(tar);
+    assertThat(requests).hasSize(before);
+  }
+
+  @Test
+  void fetchAllInBackground_wrongLayerDigestMarksTheLayerBad() throws Exception {
+    var wrong =
+        new IndexedLayer(
+            Digest.sha256(new byte[1]),
+            ztoc,
+            (o, l) -> Arrays.copyOfRange(gzip, (int) o, (int) o + l),
+            SpanCache.open(cacheDir, 1 << 30),
+            new FetchCounters(),
+            Duration.ofSeconds(5));
+    assertThat(wrong.fetchAllInBackground(Duration.ofMillis(1))).isFalse();
+    assertThatThrownBy(() -> read(wrong, 0, 10)).isInstanceOf(BadLayerException.class);
+  }
+}
