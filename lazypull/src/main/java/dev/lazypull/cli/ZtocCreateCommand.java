@@ -48,7 +48,7 @@ public final class ZtocCreateCommand implements Callable<Integer>, CommandFailur
     {
       var builder = new ZtocBuilder(spanSize, "lazypull " + Version.current());
       Ztoc ztoc = builder.build(layer);
-      writeAtomically(ZtocCodec.encode(ztoc));
+      writeAtomically(ztoc);
       spec.commandLine()
           .getErr()
           .printf(
@@ -64,11 +64,14 @@ public final class ZtocCreateCommand implements Callable<Integer>, CommandFailur
   }
 
   // Never leave a half-written zTOC where a reader would take it for a whole one.
-  private void writeAtomically(byte[] bytes) throws IOException {
+  private void writeAtomically(Ztoc ztoc) throws IOException {
     Path absolute = output.toAbsolutePath();
     Path temp = Files.createTempFile(absolute.getParent(), ".ztoc-", ".tmp");
     try {
-      Files.write(temp, bytes);
+      try (var channel =
+          java.nio.channels.FileChannel.open(temp, java.nio.file.StandardOpenOption.WRITE)) {
+        ZtocCodec.write(ztoc, channel);
+      }
       Files.move(
           temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {

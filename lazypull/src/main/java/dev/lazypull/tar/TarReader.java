@@ -64,6 +64,9 @@ public final class TarReader {
         case 'L' -> ext.longName = trimNul(readExtension(size, headerOffset));
         case 'K' -> ext.longLink = trimNul(readExtension(size, headerOffset));
         default -> {
+          if (flag == 'S' && header[482] != 0) {
+            skipSparseExtensionBlocks(headerOffset);
+          }
           TarEntry entry = entry(flag, size, tarHeaderOffset, ext);
           nextHeaderOffset = position + padded(size);
           return entry;
@@ -249,6 +252,22 @@ public final class TarReader {
     }
     skipFully(padded(size) - size);
     return data;
+  }
+
+  // Old GNU sparse headers continue their sparse map in extra 512-byte blocks, each with an
+  // "isextended" flag at byte 504; the entry's data starts after the last of them.
+  private void skipSparseExtensionBlocks(long headerOffset) throws IOException {
+    byte[] block = new byte[BLOCK];
+    boolean more = true;
+    while (more) {
+      int n = in.readNBytes(block, 0, BLOCK);
+      position += n;
+      if (n < BLOCK) {
+        throw new TarFormatException(
+            "tar stream ends inside the sparse map of the entry at offset " + headerOffset);
+      }
+      more = block[504] != 0;
+    }
   }
 
   private void skipExtension(long size) throws IOException {

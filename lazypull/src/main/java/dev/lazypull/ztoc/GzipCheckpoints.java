@@ -20,17 +20,18 @@ public final class GzipCheckpoints implements SpanLayout {
 
   private final long spanSize;
   private final List<Checkpoint> checkpoints;
-  private final byte[] windows;
+  private final List<byte[]> windows;
 
-  /** Wraps checkpoints; {@code windows} holds their windows back to back, oldest byte first. */
-  public GzipCheckpoints(long spanSize, List<Checkpoint> checkpoints, byte[] windows) {
-    if (windows.length != (long) checkpoints.size() * WINDOW_SIZE) {
+  /** Wraps checkpoints and their 32 KiB windows (oldest byte first), one per checkpoint. */
+  public GzipCheckpoints(long spanSize, List<Checkpoint> checkpoints, List<byte[]> windows) {
+    if (windows.size() != checkpoints.size()
+        || windows.stream().anyMatch(w -> w.length != WINDOW_SIZE)) {
       throw new IllegalArgumentException(
-          windows.length + " window bytes for " + checkpoints.size() + " checkpoints");
+          checkpoints.size() + " checkpoints need as many windows of " + WINDOW_SIZE + " bytes");
     }
     this.spanSize = spanSize;
     this.checkpoints = List.copyOf(checkpoints);
-    this.windows = windows;
+    this.windows = List.copyOf(windows);
   }
 
   @Override
@@ -53,23 +54,22 @@ public final class GzipCheckpoints implements SpanLayout {
 
   /** A copy of checkpoint {@code index}'s window. */
   public byte[] window(int index) {
-    byte[] window = new byte[WINDOW_SIZE];
-    System.arraycopy(windows, index * WINDOW_SIZE, window, 0, WINDOW_SIZE);
-    return window;
+    return windows.get(index).clone();
   }
 
   @Override
-  public byte[] encode() {
-    ByteBuffer out =
-        ByteBuffer.allocate(HEADER_SIZE + checkpoints.size() * ENTRY_SIZE)
-            .order(ByteOrder.LITTLE_ENDIAN);
+  public int encodedSize() {
+    return HEADER_SIZE + checkpoints.size() * ENTRY_SIZE;
+  }
+
+  @Override
+  public void writeTo(ByteBuffer out) {
     out.putInt(checkpoints.size()).putLong(spanSize);
     for (int i = 0; i < checkpoints.size(); i++) {
       Checkpoint c = checkpoints.get(i);
       out.putLong(c.compressedOffset()).putLong(c.uncompressedOffset()).put((byte) c.bits());
-      out.put(windows, i * WINDOW_SIZE, WINDOW_SIZE);
+      out.put(windows.get(i));
     }
-    return out.array();
   }
 
   /**
@@ -102,10 +102,11 @@ public final class GzipCheckpoints implements SpanLayout {
               + " without the first)");
     }
     List<Checkpoint> checkpoints = new ArrayList<>(count);
-    byte[] windows = new byte[count * WINDOW_SIZE];
+    List<byte[]> windows = new ArrayList<>(count);
     int first = 0;
     if (withoutFirst) {
       checkpoints.add(new Checkpoint(10, 0, 0));
+      windows.add(new byte[WINDOW_SIZE]);
       first = 1;
     }
     for (int i = first; i < count; i++) {
@@ -113,7 +114,9 @@ public final class GzipCheckpoints implements SpanLayout {
       long uncompressedOffset = in.getLong();
       int bits = in.get() & 0xff;
       checkpoints.add(new Checkpoint(compressedOffset, uncompressedOffset, bits));
-      in.get(windows, i * WINDOW_SIZE, WINDOW_SIZE);
+      byte[] window = new byte[WINDOW_SIZE];
+      in.get(window);
+      windows.add(window);
     }
     return new GzipCheckpoints(spanSize, checkpoints, windows);
   }

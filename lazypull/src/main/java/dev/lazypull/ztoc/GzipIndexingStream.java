@@ -110,11 +110,7 @@ final class GzipIndexingStream extends InputStream {
 
   /** The checkpoints and span digests; call after {@link #drain()}. */
   GzipCheckpoints checkpoints() {
-    byte[] all = new byte[windows.size() * WINDOW];
-    for (int i = 0; i < windows.size(); i++) {
-      System.arraycopy(windows.get(i), 0, all, i * WINDOW, WINDOW);
-    }
-    return new GzipCheckpoints(spanSize, checkpoints, all);
+    return new GzipCheckpoints(spanSize, checkpoints, windows);
   }
 
   List<Digest> spanDigests() {

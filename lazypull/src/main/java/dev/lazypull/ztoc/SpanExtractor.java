@@ -9,7 +9,9 @@ import java.security.MessageDigest;
 
 /**
  * Reads uncompressed bytes of a layer through its zTOC, fetching only the spans that hold them.
- * Each span's compressed bytes are checked against the zTOC's digest before they are used.
+ * Each span's compressed bytes are checked against the zTOC's digest before they are used. Calls
+ * keep no state between them, so one extractor may serve several threads at once when its range
+ * source can.
  */
 public final class SpanExtractor {
 

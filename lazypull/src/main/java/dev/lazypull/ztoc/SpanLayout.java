@@ -12,6 +12,16 @@ public sealed interface SpanLayout permits GzipCheckpoints, TarZinfo {
   /** How many spans the layer has. */
   int spanCount();
 
+  /** The size of {@link #encode()}. */
+  int encodedSize();
+
+  /** Writes the encoding into {@code out} (little-endian) at its position. */
+  void writeTo(java.nio.ByteBuffer out);
+
   /** The bytes stored in the zTOC's {@code checkpoints} field. */
-  byte[] encode();
+  default byte[] encode() {
+    var out = java.nio.ByteBuffer.allocate(encodedSize()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    writeTo(out);
+    return out.array();
+  }
 }

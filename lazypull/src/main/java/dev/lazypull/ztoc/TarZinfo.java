@@ -26,7 +26,16 @@ public record TarZinfo(int version, long spanSize, long size) implements SpanLay
   }
 
   @Override
-  public byte[] encode() {
+  public int encodedSize() {
+    return flatBuffer().length;
+  }
+
+  @Override
+  public void writeTo(ByteBuffer out) {
+    out.put(flatBuffer());
+  }
+
+  private byte[] flatBuffer() {
     FlatBufferBuilder builder = new FlatBufferBuilder(64);
     builder.startTable(3);
     builder.addLong(2, size, 0);

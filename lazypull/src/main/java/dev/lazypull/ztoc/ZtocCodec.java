@@ -3,8 +3,10 @@ package dev.lazypull.ztoc;
 import com.google.flatbuffers.FlatBufferBuilder;
 import dev.lazypull.oci.Digest;
 import dev.lazypull.tar.TarEntryType;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.WritableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -52,7 +54,28 @@ public final class ZtocCodec {
 
   /** The zTOC as a FlatBuffer (no file identifier). */
   public static byte[] encode(Ztoc ztoc) {
-    FlatBufferBuilder b = new FlatBufferBuilder(1 << 16);
+    ByteBuffer buffer = encodeToBuffer(ztoc);
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.get(bytes);
+    return bytes;
+  }
+
+  /** Writes the zTOC's FlatBuffer to {@code out} without another copy of it in memory. */
+  public static void write(Ztoc ztoc, WritableByteChannel out) throws IOException {
+    ByteBuffer buffer = encodeToBuffer(ztoc);
+    while (buffer.hasRemaining()) {
+      out.write(buffer);
+    }
+  }
+
+  private static ByteBuffer encodeToBuffer(Ztoc ztoc) {
+    // Sized up front: growing a FlatBufferBuilder copies everything written so far.
+    long estimate =
+        ztoc.compressionInfo().layout().encodedSize()
+            + ztoc.spanCount() * 96L
+            + ztoc.files().size() * 320L
+            + 4096;
+    FlatBufferBuilder b = new FlatBufferBuilder((int) Math.min(estimate, Integer.MAX_VALUE - 8));
     int toc = writeToc(b, ztoc.files());
     int compression = writeCompressionInfo(b, ztoc.compressionInfo());
     int version = b.createString(ztoc.version());
@@ -65,7 +88,7 @@ public final class ZtocCodec {
     b.addOffset(Z_BUILD_TOOL, buildTool, 0);
     b.addOffset(Z_VERSION, version, 0);
     b.finish(b.endTable());
-    return b.sizedByteArray();
+    return b.dataBuffer();
   }
 
   private static int writeToc(FlatBufferBuilder b, List<FileMetadata> files) {
@@ -121,7 +144,10 @@ public final class ZtocCodec {
       digests[i] = b.createString(info.spanDigests().get(i).toString());
     }
     int digestVector = b.createVectorOfTables(digests);
-    int checkpoints = b.createByteVector(info.layout().encode());
+    SpanLayout layout = info.layout();
+    layout.writeTo(
+        b.createUnintializedVector(1, layout.encodedSize(), 1).order(ByteOrder.LITTLE_ENDIAN));
+    int checkpoints = b.endVector();
     b.startTable(4);
     b.addOffset(CI_CHECKPOINTS, checkpoints, 0);
     b.addOffset(CI_SPAN_DIGESTS, digestVector, 0);

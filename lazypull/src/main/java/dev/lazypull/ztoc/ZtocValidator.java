@@ -48,6 +48,12 @@ final class ZtocValidator {
 
   private static void checkCheckpoints(List<Checkpoint> checkpoints, Ztoc ztoc)
       throws ZtocException {
+    if (!checkpoints.isEmpty() && checkpoints.getFirst().uncompressedOffset() != 0) {
+      throw new ZtocException(
+          "the first checkpoint starts at uncompressed offset "
+              + checkpoints.getFirst().uncompressedOffset()
+              + ", not 0");
+    }
     Checkpoint previous = null;
     for (int i = 0; i < checkpoints.size(); i++) {
       Checkpoint c = checkpoints.get(i);

@@ -78,6 +78,52 @@ class ZtocCommandTest {
   }
 
   @Test
+  void create_uncompressedTar_infoTextShowsSpansAndFiles() throws Exception {
+    Path tarLayer = tmp.resolve("layer.tar");
+    Files.write(
+        tarLayer,
+        TestLayers.tar()
+            .dir("etc/")
+            .file("etc/hosts", "127.0.0.1\n")
+            .file("etc/big", TestLayers.randomBytes(3, 200_000))
+            .build()
+            .bytes());
+    Path ztoc = tmp.resolve("tar.ztoc");
+    Path extracted = tmp.resolve("hosts");
+
+    assertThat(
+            run(
+                "ztoc",
+                "create",
+                tarLayer.toString(),
+                "--span-size",
+                "65536",
+                "-o",
+                ztoc.toString()))
+        .as(err.toString())
+        .isZero();
+    assertThat(run("ztoc", "info", ztoc.toString())).as(err.toString()).isZero();
+    assertThat(
+            run(
+                "ztoc",
+                "get-file",
+                ztoc.toString(),
+                tarLayer.toString(),
+                "etc/hosts",
+                "-o",
+                extracted.toString()))
+        .as(err.toString())
+        .isZero();
+
+    assertThat(out.toString())
+        .contains("compression:        uncompressed")
+        .contains("spans:              4")
+        .contains("/etc/hosts")
+        .containsPattern("reg +644 +\\d+ +200000 0-3 +/etc/big");
+    assertThat(Files.readString(extracted)).isEqualTo("127.0.0.1\n");
+  }
+
+  @Test
   void getFile_symlinkOrMissing_failsWithOneLine() throws Exception {
     Path ztoc = tmp.resolve("layer.ztoc");
     run("ztoc", "create", layer.toString(), "-o", ztoc.toString());

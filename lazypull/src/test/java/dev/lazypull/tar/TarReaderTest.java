@@ -176,6 +176,35 @@ class TarReaderTest {
   }
 
   @Test
+  void next_gnuSparseWithExtensionBlocks_keepsLaterOffsetsExact() throws IOException {
+    var tar = TestLayers.tar().gnuSparse("sparse", new byte[1000]).file("after", "x").build();
+    byte[] bytes = tar.bytes().clone();
+    int header = tar.headerOffsets().get("sparse").intValue();
+    // Mark the header as extended and splice in one extension block (isextended = 0).
+    bytes[header + 482] = 1;
+    fixChecksum(bytes, header);
+    byte[] spliced = new byte[bytes.length + 512];
+    System.arraycopy(bytes, 0, spliced, 0, header + 512);
+    System.arraycopy(bytes, header + 512, spliced, header + 1024, bytes.length - header - 512);
+
+    List<TarEntry> entries = readAll(spliced);
+
+    assertThat(entries.get(0).sparse()).isTrue();
+    assertThat(entries.get(0).uncompressedOffset()).isEqualTo(header + 1024);
+    assertThat(entries.get(1).uncompressedOffset()).isEqualTo(tar.dataOffset("after") + 512);
+  }
+
+  private static void fixChecksum(byte[] tar, int header) {
+    Arrays.fill(tar, header + 148, header + 156, (byte) ' ');
+    long sum = 0;
+    for (int i = 0; i < 512; i++) {
+      sum += tar[header + i] & 0xff;
+    }
+    byte[] text = String.format("%06o\0 ", sum).getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(text, 0, tar, header + 148, 8);
+  }
+
+  @Test
   void next_base256Numbers_areDecoded() throws IOException {
     var builder = TestLayers.tar();
     builder.fileEntry("big-ids", new byte[700]).owner(3_000_000_000L, 5, "", "").base256();
