@@ -52,7 +52,9 @@ case "$name" in
   minbase) ;;
   python) [ ${#layer_packages[@]} -gt 0 ] || layer_packages=("python3 python3-numpy python3-scipy")
           [ -n "$cmd" ] || cmd=python3 ;;
-  jdk) [ ${#layer_packages[@]} -gt 0 ] || layer_packages=("openjdk-17-jdk-headless")
+  # A Java build image: the JDK, then the build tools on top.
+  jdk) [ ${#layer_packages[@]} -gt 0 ] ||
+         layer_packages=("openjdk-17-jdk-headless" "maven gradle")
        [ -n "$cmd" ] || cmd="jshell" ;;
   *) [ ${#layer_packages[@]} -gt 0 ] || die "unknown recipe '$name': give --packages" ;;
 esac
@@ -97,6 +99,28 @@ fi
 
 # --- work area and cleanup ----------------------------------------------------------------
 
+# remove_work DIR: unmounts whatever is still mounted under DIR (innermost first), deletes it.
+# --one-file-system keeps rm out of any mount that refused to go.
+remove_work() {
+  local dir=$1 target
+  while read -r target; do
+    umount "$target" 2>/dev/null || umount -l "$target" 2>/dev/null || true
+  done < <(awk -v d="$dir" 'index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r)
+  if awk -v d="$dir" 'index($5, d "/") == 1 {found = 1} END {exit !found}' /proc/self/mountinfo
+  then
+    echo "build-image[$name]: still mounted under $dir; not deleting it" >&2
+    return
+  fi
+  rm -rf --one-file-system "$dir"
+}
+
+# We hold this image's lock, so a work dir of it is left over from a killed build.
+for stale in "$cache/.work-$name".*; do
+  [ -d "$stale" ] || continue
+  log "removing $stale, left by an interrupted build"
+  remove_work "$stale"
+done
+
 work=$(mktemp -d "$cache/.work-$name.XXXXXX")
 mounts=()
 cleanup() {
@@ -104,11 +128,7 @@ cleanup() {
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
     umount "${mounts[i]}" 2>/dev/null || umount -l "${mounts[i]}" 2>/dev/null || true
   done
-  if grep -q " ${work}[/ ]" /proc/self/mountinfo; then
-    echo "build-image[$name]: still mounted under $work; not deleting it" >&2
-    return
-  fi
-  rm -rf --one-file-system "$work"
+  remove_work "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -247,8 +267,8 @@ workdir=$work/ovl-work$n,redirect_dir=off,metacopy=off,index=off"
   # shellcheck disable=SC2086 # the package list is meant to split
   chroot "$merged" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 /bin/sh -c \
-    "apt-get update -q && apt-get install -y -q --no-install-recommends $packages && apt-get clean &&
-     rm -rf /var/lib/apt/lists/* /tmp/* /var/tmp/*" >"$work/apt.log" 2>&1 || {
+    "apt-get update -q && apt-get install -y -q --no-install-recommends $packages &&
+     apt-get clean && rm -rf /var/lib/apt/lists/* /tmp/* /var/tmp/*" >"$work/apt.log" 2>&1 || {
     tail -n 20 "$work/apt.log" >&2
     die "apt-get install $packages failed in the chroot (network? package names? see above)"
   }
