@@ -1,6 +1,6 @@
 /**
- * Test helpers shared by several packages: layers generated in code, and real parts (Debian
- * images, registries).
+ * Test helpers shared by several packages: layers generated in code, and real parts (Debian images,
+ * registries).
  */
 @NullMarked
 package dev.lazypull.testing;
