@@ -451,12 +451,14 @@ class SociCommandsIT {
     return ztoc.span(last).compressedEnd() - ztoc.span(first).compressedStart();
   }
 
-  static Map<String, Digest> tags(String repository) throws RegistryException {
+  /** Each tag of the repository and the digest it names. */
+  static Map<String, Digest> tagsIn(
+      RegistryClient client, LocalRegistry registry, String repository) throws RegistryException {
     Map<String, Digest> tags = new TreeMap<>();
-    ImageReference repo = REGISTRY.reference(repository + ":x");
+    ImageReference repo = registry.reference(repository + ":x");
     try {
-      for (String tag : CLIENT.listTags(repo)) {
-        tags.put(tag, CLIENT.fetchManifest(repo.withTag(tag)).digest());
+      for (String tag : client.listTags(repo)) {
+        tags.put(tag, client.fetchManifest(repo.withTag(tag)).digest());
       }
     } catch (NotFoundException e) {
       // no such repository: no tags
