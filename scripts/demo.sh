@@ -67,7 +67,7 @@ curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null || die "docker-registry did no
 src=127.0.0.1:$port/demo/$image_name:latest
 dst=127.0.0.1:$port/demo/$image_name:soci
 say "pushing the image to $src with skopeo"
-skopeo copy --quiet --dest-tls-verify=false "oci:$layout:latest" "docker://$src"
+"$root/scripts/push-image.sh" "$layout" latest "$src" >/dev/null
 
 say "lazypull convert $src $dst"
 "$lazypull" convert "$src" "$dst" | tee "$work/convert.txt"
@@ -102,5 +102,8 @@ say "summary"
 echo "image:           $src ($(jq -r '.ztocs | length' "$work/index.json") zTOCs)"
 echo "SOCI-enabled:    $dst"
 echo "SOCI index:      $(jq -r .digest "$work/index.json")"
+ztoc_size=$(jq -r --arg l "$holder" '.ztocs[] | select(.layer == $l) | .ztoc_size' \
+  "$work/index.json")
 echo "read $file: $(cat "$work/get-file.txt")"
-echo "layer size:      $layer_size compressed bytes; ranged GETs only, no full download"
+echo "  from layer ${holder#sha256:} ($layer_size compressed bytes) with ranged GETs,"
+echo "  plus its $ztoc_size-byte zTOC; the layer was never downloaded whole"
