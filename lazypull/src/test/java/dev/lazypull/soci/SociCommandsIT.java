@@ -429,6 +429,66 @@ class SociCommandsIT {
   }
 
   @Test
+  void convertAllPlatforms_toAnotherRegistry_streamsBlobsAndOrdersIndex() throws Exception {
+    Layer armLayer =
+        Layer.gzip(
+            TestLayers.gzip(
+                TestLayers.tar()
+                    .file("arm.bin", TestLayers.randomBytes(21, 300_000))
+                    .build()
+                    .bytes()));
+    ImageReference multi = REGISTRY.reference("multi/app:1");
+    byte[] amd = TestImages.push(CLIENT, multi, List.of(gzipLayer), "amd64");
+    byte[] arm = TestImages.push(CLIENT, multi, List.of(armLayer), "arm64");
+    List<Descriptor> platforms =
+        List.of(
+            new Descriptor(
+                MediaTypes.OCI_MANIFEST,
+                Digest.sha256(amd),
+                amd.length,
+                null,
+                null,
+                Platform.parse("linux/amd64"),
+                null),
+            new Descriptor(
+                MediaTypes.OCI_MANIFEST,
+                Digest.sha256(arm),
+                arm.length,
+                null,
+                null,
+                Platform.parse("linux/arm64"),
+                null));
+    CLIENT.pushManifest(multi, MediaTypes.OCI_INDEX, OciJson.write(ImageIndex.of(platforms)));
+
+    try (LocalRegistry other = LocalRegistry.create().start()) {
+      String dst = other.hostPort() + "/copied/app:soci";
+      assertThat(run(convertArgs(ref("multi/app:1"), dst, "--all-platforms")))
+          .as(err.toString())
+          .isZero();
+
+      List<Descriptor> entries =
+          CLIENT.fetchManifest(ImageReference.parse(dst)).index().manifests();
+      assertThat(entries)
+          .extracting(Descriptor::artifactType)
+          .containsExactly(null, null, MediaTypes.SOCI_INDEX_V2, MediaTypes.SOCI_INDEX_V2);
+      assertThat(entries)
+          .extracting(d -> String.valueOf(d.platform()))
+          .containsExactly("linux/amd64", "linux/arm64", "linux/amd64", "linux/arm64");
+      assertThat(CLIENT.fetchBlobBytes(ImageReference.parse(dst), armLayer.descriptor()))
+          .isEqualTo(armLayer.bytes());
+
+      assertThat(run("index", "info", dst, "--platform", "linux/arm64", "--json"))
+          .as(err.toString())
+          .isZero();
+      JsonNode info = OciJson.MAPPER.readTree(out.toString());
+      assertThat(info.get("platform").asText()).isEqualTo("linux/arm64");
+      assertThat(info.get("digest").asText()).isEqualTo(entries.get(3).digest().toString());
+      assertThat(info.get("ztocs").get(0).get("layer").asText())
+          .isEqualTo(armLayer.descriptor().digest().toString());
+    }
+  }
+
+  @Test
   void finder_explicitDigestFirst_thenAnnotation() throws Exception {
     pushed("find/app:1", List.of(gzipLayer));
     assertThat(run(convertArgs(ref("find/app:1"), ref("find/app:soci")))).isZero();
