@@ -489,6 +489,43 @@ class SociCommandsIT {
   }
 
   @Test
+  void convert_dockerMediaTypes_becomeOciWithTheSameBlobs() throws Exception {
+    ImageReference src = REGISTRY.reference("docker/app:1");
+    byte[] config =
+        "{\"architecture\":\"amd64\",\"os\":\"linux\"}".getBytes(StandardCharsets.UTF_8);
+    Descriptor configBlob =
+        Descriptor.of(MediaTypes.DOCKER_CONFIG, Digest.sha256(config), config.length);
+    Descriptor layerBlob =
+        Descriptor.of(
+            MediaTypes.DOCKER_LAYER_GZIP,
+            gzipLayer.descriptor().digest(),
+            gzipLayer.bytes().length);
+    CLIENT.pushBlob(src, configBlob, RequestBody.of(config), null);
+    CLIENT.pushBlob(src, layerBlob, RequestBody.of(gzipLayer.bytes()), null);
+    CLIENT.pushManifest(
+        src,
+        MediaTypes.DOCKER_MANIFEST,
+        OciJson.write(
+            ImageManifest.of(MediaTypes.DOCKER_MANIFEST, configBlob, List.of(layerBlob), null)));
+
+    assertThat(run(convertArgs(ref("docker/app:1"), ref("docker/app:soci"))))
+        .as(err.toString())
+        .isZero();
+
+    FoundIndex found =
+        new SociIndexFinder(CLIENT).find(REGISTRY.reference("docker/app:soci"), null, false);
+    ImageManifest converted = found.image().imageManifest();
+    assertThat(found.image().manifest().mediaType()).isEqualTo(MediaTypes.OCI_MANIFEST);
+    assertThat(converted.config().mediaType()).isEqualTo(MediaTypes.OCI_CONFIG);
+    assertThat(converted.config().digest()).isEqualTo(configBlob.digest());
+    assertThat(converted.layers())
+        .extracting(Descriptor::mediaType)
+        .containsExactly(MediaTypes.OCI_LAYER_GZIP);
+    assertThat(found.layers().getFirst().ztoc().annotationsOrEmpty())
+        .containsEntry(MediaTypes.ANN_SOCI_LAYER_MEDIA_TYPE, MediaTypes.OCI_LAYER_GZIP);
+  }
+
+  @Test
   void finder_explicitDigestFirst_thenAnnotation() throws Exception {
     pushed("find/app:1", List.of(gzipLayer));
     assertThat(run(convertArgs(ref("find/app:1"), ref("find/app:soci")))).isZero();
