@@ -526,6 +526,36 @@ class SociCommandsIT {
   }
 
   @Test
+  void create_registryWithReferrersApi_writesNoFallbackTag() throws Exception {
+    ImageReference image = pushed("refapi/app:1", List.of(gzipLayer));
+    Digest subject = CLIENT.fetchManifest(image).digest();
+    try (ReferrersFront front = ReferrersFront.to(REGISTRY.hostPort())) {
+      String viaFront = front.hostPort() + "/refapi/app:1";
+
+      assertThat(
+              run(
+                  "create",
+                  viaFront,
+                  "--span-size",
+                  Long.toString(SPAN),
+                  "--min-layer-size",
+                  Long.toString(MIN_LAYER)))
+          .as(err.toString())
+          .isZero();
+
+      assertThat(out.toString()).contains("the referrers API");
+      assertThat(CLIENT.listTags(image)).containsExactly("1");
+      FoundIndex found =
+          new SociIndexFinder(CLIENT).find(ImageReference.parse(viaFront), null, true);
+      assertThat(found.source()).isEqualTo(IndexSource.REFERRERS_API);
+      assertThat(found.index().manifest().subject().digest()).isEqualTo(subject);
+      assertThat(run("index", "list", viaFront, "--json")).isZero();
+      assertThat(OciJson.MAPPER.readTree(out.toString()).get(0).get("source").asText())
+          .isEqualTo("referrers_api");
+    }
+  }
+
+  @Test
   void finder_explicitDigestFirst_thenAnnotation() throws Exception {
     pushed("find/app:1", List.of(gzipLayer));
     assertThat(run(convertArgs(ref("find/app:1"), ref("find/app:soci")))).isZero();
