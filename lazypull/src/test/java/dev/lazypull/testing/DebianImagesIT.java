@@ -102,14 +102,15 @@ class DebianImagesIT {
     JsonNode manifest = manifest(layout);
 
     assertThat(manifest.path("mediaType").asText()).isEqualTo(MediaTypes.OCI_MANIFEST);
-    assertThat(manifest.path("config").path("mediaType").asText())
-        .isEqualTo(MediaTypes.OCI_CONFIG);
+    assertThat(manifest.path("config").path("mediaType").asText()).isEqualTo(MediaTypes.OCI_CONFIG);
     for (JsonNode layer : manifest.path("layers")) {
       assertThat(layer.path("mediaType").asText()).isEqualTo(MediaTypes.OCI_LAYER_GZIP);
     }
     for (JsonNode descriptor : descriptors(manifest)) {
       Path blob = blob(layout, descriptor);
-      assertThat(Files.size(blob)).as("size of %s", blob).isEqualTo(descriptor.path("size").asLong());
+      assertThat(Files.size(blob))
+          .as("size of %s", blob)
+          .isEqualTo(descriptor.path("size").asLong());
     }
     return manifest;
   }
