@@ -24,7 +24,9 @@ import java.util.regex.Pattern;
 /**
  * A loopback front for the real docker-registry that adds what Distribution 2.x lacks: the
  * referrers API. Manifests pushed with a {@code subject} get the {@code OCI-Subject} answer and are
- * listed by {@code GET /v2/<name>/referrers/<digest>}; everything else is passed through.
+ * listed by {@code GET /v2/<name>/referrers/<digest>}; everything else is passed through. A front
+ * made with {@link #refusingWrites} answers every upload and manifest push with 403 DENIED, as a
+ * registry does for a user who may only pull.
  */
 final class ReferrersFront implements AutoCloseable {
 
@@ -38,16 +40,22 @@ final class ReferrersFront implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().build();
   private final String backend;
   private final Map<String, List<Descriptor>> referrers = new ConcurrentHashMap<>();
+  private final boolean refuseWrites;
 
-  private ReferrersFront(String backendHostPort) throws IOException {
+  private ReferrersFront(String backendHostPort, boolean refuseWrites) throws IOException {
     this.backend = "http://" + backendHostPort;
+    this.refuseWrites = refuseWrites;
     this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", this::handle);
     server.start();
   }
 
   static ReferrersFront to(String backendHostPort) throws IOException {
-    return new ReferrersFront(backendHostPort);
+    return new ReferrersFront(backendHostPort, false);
+  }
+
+  static ReferrersFront refusingWrites(String backendHostPort) throws IOException {
+    return new ReferrersFront(backendHostPort, true);
   }
 
   String hostPort() {
@@ -71,6 +79,17 @@ final class ReferrersFront implements AutoCloseable {
         return;
       }
       byte[] requestBody = exchange.getRequestBody().readAllBytes();
+      String method = exchange.getRequestMethod();
+      if (refuseWrites
+          && (method.equals("PUT") || method.equals("POST") || method.equals("PATCH"))) {
+        byte[] denied =
+            "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(403, denied.length);
+        exchange.getResponseBody().write(denied);
+        return;
+      }
       HttpResponse<byte[]> answer = forward(exchange, requestBody);
       answer
           .headers()
