@@ -76,31 +76,40 @@ public final class ZtocGetFileCommand implements Callable<Integer>, CommandFailu
   /** What a read goes through: the zTOC, where its layer's bytes come from, and its name. */
   private record Source(Ztoc ztoc, CompressedRangeSource range, String layerName) {}
 
+  /** Set when reading through a registry: it counts every body byte received. */
+  private @Nullable RegistryClient client;
+
   @Override
   public Integer call() throws IOException, RegistryException {
-    {
-      Source source = fromImage.used() ? imageSource() : fileSource();
-      Ztoc ztoc = source.ztoc();
-      FileMetadata file = regularFile(ztoc, path);
-      var extractor = new SpanExtractor(ztoc, source.range(), source.layerName());
-      Extraction extraction;
-      try (OutputStream out = openOutput()) {
-        extraction = extractor.extractFile(file, out);
-      }
+    Source source = fromImage.used() ? imageSource() : fileSource();
+    Ztoc ztoc = source.ztoc();
+    FileMetadata file = regularFile(ztoc, path);
+    var extractor = new SpanExtractor(ztoc, source.range(), source.layerName());
+    Extraction extraction;
+    try (OutputStream out = openOutput()) {
+      extraction = extractor.extractFile(file, out);
+    }
+    spec.commandLine()
+        .getErr()
+        .printf(
+            "%s: %d bytes from spans %d-%d; read %d of %d compressed bytes (%.1f%%)%n",
+            path,
+            extraction.uncompressedBytes(),
+            extraction.firstSpan(),
+            extraction.lastSpan(),
+            extraction.compressedBytesRead(),
+            ztoc.compressedArchiveSize(),
+            100.0 * extraction.compressedBytesRead() / Math.max(1, ztoc.compressedArchiveSize()));
+    RegistryClient registryClient = client;
+    if (registryClient != null) {
       spec.commandLine()
           .getErr()
           .printf(
-              "%s: %d bytes from spans %d-%d; read %d of %d compressed bytes (%.1f%%)%n",
-              path,
-              extraction.uncompressedBytes(),
-              extraction.firstSpan(),
-              extraction.lastSpan(),
-              extraction.compressedBytesRead(),
-              ztoc.compressedArchiveSize(),
-              100.0 * extraction.compressedBytesRead() / Math.max(1, ztoc.compressedArchiveSize()));
-      spec.commandLine().getErr().flush();
-      return 0;
+              "registry sent %d bytes in all (manifests, index, zTOC and spans)%n",
+              registryClient.bytesReceived());
     }
+    spec.commandLine().getErr().flush();
+    return 0;
   }
 
   private Source fileSource() throws IOException {
@@ -125,6 +134,7 @@ public final class ZtocGetFileCommand implements Callable<Integer>, CommandFailu
     }
     path = arguments.getFirst();
     RegistryClient client = registry.client();
+    this.client = client;
     ImageLayerOptions.Loaded loaded = fromImage.load(client);
     var range =
         new RegistryRangeSource(client, loaded.found().image().requested(), loaded.layer().layer());

@@ -91,6 +91,7 @@ class SociBadInputIT {
 
     int code = run(args);
 
+    System.out.println("one-line error: " + err.toString().strip());
     assertThat(code).as("exit code; stderr: %s", err).isEqualTo(1);
     assertThat(err.toString().strip().lines()).as(err.toString()).hasSize(1);
     assertThat(err.toString()).startsWith("lazypull ");
@@ -145,6 +146,24 @@ class SociBadInputIT {
         List.of(),
         new String[] {"convert", "127.0.0.1:" + port + "/a:1", "127.0.0.1:" + port + "/a:2"},
         "127.0.0.1:" + port);
+  }
+
+  @Test
+  void convert_registryRefusingPushes_failsAndLeavesTags() throws Exception {
+    pushSourceAndOldDestination("refused", Layer.gzip(TestLayers.gzip(goodTar())));
+    try (ReferrersFront front = ReferrersFront.refusingWrites(REGISTRY.hostPort())) {
+      assertFailsCleanly(
+          List.of("refused"),
+          new String[] {
+            "convert",
+            front.hostPort() + "/refused:src",
+            front.hostPort() + "/refused:dst",
+            "--min-layer-size",
+            "1000"
+          },
+          front.hostPort(),
+          "403");
+    }
   }
 
   @Test

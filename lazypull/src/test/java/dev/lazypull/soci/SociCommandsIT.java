@@ -429,6 +429,133 @@ class SociCommandsIT {
   }
 
   @Test
+  void convertAllPlatforms_toAnotherRegistry_streamsBlobsAndOrdersIndex() throws Exception {
+    Layer armLayer =
+        Layer.gzip(
+            TestLayers.gzip(
+                TestLayers.tar()
+                    .file("arm.bin", TestLayers.randomBytes(21, 300_000))
+                    .build()
+                    .bytes()));
+    ImageReference multi = REGISTRY.reference("multi/app:1");
+    byte[] amd = TestImages.push(CLIENT, multi, List.of(gzipLayer), "amd64");
+    byte[] arm = TestImages.push(CLIENT, multi, List.of(armLayer), "arm64");
+    List<Descriptor> platforms =
+        List.of(
+            new Descriptor(
+                MediaTypes.OCI_MANIFEST,
+                Digest.sha256(amd),
+                amd.length,
+                null,
+                null,
+                Platform.parse("linux/amd64"),
+                null),
+            new Descriptor(
+                MediaTypes.OCI_MANIFEST,
+                Digest.sha256(arm),
+                arm.length,
+                null,
+                null,
+                Platform.parse("linux/arm64"),
+                null));
+    CLIENT.pushManifest(multi, MediaTypes.OCI_INDEX, OciJson.write(ImageIndex.of(platforms)));
+
+    try (LocalRegistry other = LocalRegistry.create().start()) {
+      String dst = other.hostPort() + "/copied/app:soci";
+      assertThat(run(convertArgs(ref("multi/app:1"), dst, "--all-platforms")))
+          .as(err.toString())
+          .isZero();
+
+      List<Descriptor> entries =
+          CLIENT.fetchManifest(ImageReference.parse(dst)).index().manifests();
+      assertThat(entries)
+          .extracting(Descriptor::artifactType)
+          .containsExactly(null, null, MediaTypes.SOCI_INDEX_V2, MediaTypes.SOCI_INDEX_V2);
+      assertThat(entries)
+          .extracting(d -> String.valueOf(d.platform()))
+          .containsExactly("linux/amd64", "linux/arm64", "linux/amd64", "linux/arm64");
+      assertThat(CLIENT.fetchBlobBytes(ImageReference.parse(dst), armLayer.descriptor()))
+          .isEqualTo(armLayer.bytes());
+
+      assertThat(run("index", "info", dst, "--platform", "linux/arm64", "--json"))
+          .as(err.toString())
+          .isZero();
+      JsonNode info = OciJson.MAPPER.readTree(out.toString());
+      assertThat(info.get("platform").asText()).isEqualTo("linux/arm64");
+      assertThat(info.get("digest").asText()).isEqualTo(entries.get(3).digest().toString());
+      assertThat(info.get("ztocs").get(0).get("layer").asText())
+          .isEqualTo(armLayer.descriptor().digest().toString());
+    }
+  }
+
+  @Test
+  void convert_dockerMediaTypes_becomeOciWithTheSameBlobs() throws Exception {
+    ImageReference src = REGISTRY.reference("docker/app:1");
+    byte[] config =
+        "{\"architecture\":\"amd64\",\"os\":\"linux\"}".getBytes(StandardCharsets.UTF_8);
+    Descriptor configBlob =
+        Descriptor.of(MediaTypes.DOCKER_CONFIG, Digest.sha256(config), config.length);
+    Descriptor layerBlob =
+        Descriptor.of(
+            MediaTypes.DOCKER_LAYER_GZIP,
+            gzipLayer.descriptor().digest(),
+            gzipLayer.bytes().length);
+    CLIENT.pushBlob(src, configBlob, RequestBody.of(config), null);
+    CLIENT.pushBlob(src, layerBlob, RequestBody.of(gzipLayer.bytes()), null);
+    CLIENT.pushManifest(
+        src,
+        MediaTypes.DOCKER_MANIFEST,
+        OciJson.write(
+            ImageManifest.of(MediaTypes.DOCKER_MANIFEST, configBlob, List.of(layerBlob), null)));
+
+    assertThat(run(convertArgs(ref("docker/app:1"), ref("docker/app:soci"))))
+        .as(err.toString())
+        .isZero();
+
+    FoundIndex found =
+        new SociIndexFinder(CLIENT).find(REGISTRY.reference("docker/app:soci"), null, false);
+    ImageManifest converted = found.image().imageManifest();
+    assertThat(found.image().manifest().mediaType()).isEqualTo(MediaTypes.OCI_MANIFEST);
+    assertThat(converted.config().mediaType()).isEqualTo(MediaTypes.OCI_CONFIG);
+    assertThat(converted.config().digest()).isEqualTo(configBlob.digest());
+    assertThat(converted.layers())
+        .extracting(Descriptor::mediaType)
+        .containsExactly(MediaTypes.OCI_LAYER_GZIP);
+    assertThat(found.layers().getFirst().ztoc().annotationsOrEmpty())
+        .containsEntry(MediaTypes.ANN_SOCI_LAYER_MEDIA_TYPE, MediaTypes.OCI_LAYER_GZIP);
+  }
+
+  @Test
+  void create_registryWithReferrersApi_writesNoFallbackTag() throws Exception {
+    ImageReference image = pushed("refapi/app:1", List.of(gzipLayer));
+    Digest subject = CLIENT.fetchManifest(image).digest();
+    try (ReferrersFront front = ReferrersFront.to(REGISTRY.hostPort())) {
+      String viaFront = front.hostPort() + "/refapi/app:1";
+
+      assertThat(
+              run(
+                  "create",
+                  viaFront,
+                  "--span-size",
+                  Long.toString(SPAN),
+                  "--min-layer-size",
+                  Long.toString(MIN_LAYER)))
+          .as(err.toString())
+          .isZero();
+
+      assertThat(out.toString()).contains("the referrers API");
+      assertThat(CLIENT.listTags(image)).containsExactly("1");
+      FoundIndex found =
+          new SociIndexFinder(CLIENT).find(ImageReference.parse(viaFront), null, true);
+      assertThat(found.source()).isEqualTo(IndexSource.REFERRERS_API);
+      assertThat(found.index().manifest().subject().digest()).isEqualTo(subject);
+      assertThat(run("index", "list", viaFront, "--json")).isZero();
+      assertThat(OciJson.MAPPER.readTree(out.toString()).get(0).get("source").asText())
+          .isEqualTo("referrers_api");
+    }
+  }
+
+  @Test
   void finder_explicitDigestFirst_thenAnnotation() throws Exception {
     pushed("find/app:1", List.of(gzipLayer));
     assertThat(run(convertArgs(ref("find/app:1"), ref("find/app:soci")))).isZero();

@@ -36,12 +36,20 @@ final class TestImages {
   /** Pushes the image (linux/amd64) and tags it as {@code ref}; returns the manifest's bytes. */
   static byte[] push(RegistryClient client, ImageReference ref, List<Layer> layers)
       throws RegistryException {
+    return push(client, ref, layers, "amd64");
+  }
+
+  /** Pushes the image for linux/{@code arch} and tags it as {@code ref}. */
+  static byte[] push(RegistryClient client, ImageReference ref, List<Layer> layers, String arch)
+      throws RegistryException {
     String diffIds =
         layers.stream()
             .map(l -> "\"" + Digest.sha256(l.bytes()) + "\"") // not the real diff ids: unused here
             .collect(Collectors.joining(","));
     byte[] config =
-        ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/sh\"]},"
+        ("{\"architecture\":\""
+                + arch
+                + "\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/sh\"]},"
                 + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":["
                 + diffIds
                 + "]}}")
