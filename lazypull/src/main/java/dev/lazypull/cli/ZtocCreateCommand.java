@@ -45,22 +45,20 @@ public final class ZtocCreateCommand implements Callable<Integer>, CommandFailur
 
   @Override
   public Integer call() throws IOException {
-    {
-      var builder = new ZtocBuilder(spanSize, "lazypull " + Version.current());
-      Ztoc ztoc = builder.build(layer);
-      writeAtomically(ztoc);
-      spec.commandLine()
-          .getErr()
-          .printf(
-              "wrote %s: %d files, %d spans of %d bytes, layer %d bytes (%d uncompressed)%n",
-              output,
-              ztoc.files().size(),
-              ztoc.spanCount(),
-              spanSize,
-              ztoc.compressedArchiveSize(),
-              ztoc.uncompressedArchiveSize());
-      return 0;
-    }
+    var builder = new ZtocBuilder(spanSize, "lazypull " + Version.current());
+    Ztoc ztoc = builder.build(layer);
+    writeAtomically(ztoc);
+    spec.commandLine()
+        .getErr()
+        .printf(
+            "wrote %s: %d files, %d spans of %d bytes, layer %d bytes (%d uncompressed)%n",
+            output,
+            ztoc.files().size(),
+            ztoc.spanCount(),
+            spanSize,
+            ztoc.compressedArchiveSize(),
+            ztoc.uncompressedArchiveSize());
+    return 0;
   }
 
   // Never leave a half-written zTOC where a reader would take it for a whole one.

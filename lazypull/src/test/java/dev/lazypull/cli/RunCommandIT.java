@@ -115,6 +115,15 @@ class RunCommandIT {
   }
 
   @Test
+  void run_imageWithoutIndexRunsAfterAFullFetchWithANotice() throws Exception {
+    Outcome outcome =
+        run(registry.reference("debian:minbase").toString(), "--", "cat", "/etc/debian_version");
+    assertThat(outcome.exitCode()).as(outcome.stderr()).isZero();
+    assertThat(outcome.stdout()).startsWith("12.");
+    assertThat(outcome.stderr()).contains("has no SOCI index");
+  }
+
+  @Test
   void run_removesWhatAKilledRunLeft() throws Exception {
     Path leftover = Files.createDirectories(scratch.resolve("run/runs/999999999-dead/lower"));
     Outcome outcome = run(image, "--", "true");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lazypull.testing.TestLayers;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -121,6 +122,49 @@ class ZtocCommandTest {
         .contains("/etc/hosts")
         .containsPattern("reg +644 +\\d+ +200000 0-3 +/etc/big");
     assertThat(Files.readString(extracted)).isEqualTo("127.0.0.1\n");
+  }
+
+  @Test
+  void getFile_layerWithNonUtf8Names_findsByUtf8PathOrHexAndInfoJsonEscapes() throws Exception {
+    byte[] latin1 = {'u', 's', 'r', '/', 'c', 'a', 'f', (byte) 0xe9};
+    var tar = TestLayers.tar().dir("usr/").file("usr/café", "utf-8 named\n");
+    tar.add(latin1, '0').data("latin-1 named\n".getBytes(StandardCharsets.UTF_8));
+    tar.add("usr/odd-link".getBytes(StandardCharsets.UTF_8), '2').linkTo(latin1);
+    Files.write(layer, TestLayers.gzip(tar.build().bytes()));
+    Path ztoc = tmp.resolve("layer.ztoc");
+    Path utf8Copy = tmp.resolve("utf8");
+    Path latin1Copy = tmp.resolve("latin1");
+    assertThat(run("ztoc", "create", layer.toString(), "-o", ztoc.toString())).isZero();
+
+    int byText =
+        run(
+            "ztoc",
+            "get-file",
+            ztoc.toString(),
+            layer.toString(),
+            "/usr/café",
+            "-o",
+            "" + utf8Copy);
+    int byHex =
+        run(
+            "ztoc",
+            "get-file",
+            ztoc.toString(),
+            layer.toString(),
+            "hex:7573722f636166e9",
+            "-o",
+            latin1Copy.toString());
+    out.getBuffer().setLength(0);
+    int info = run("ztoc", "info", ztoc.toString(), "--json");
+
+    assertThat(new int[] {byText, byHex, info}).as(err.toString()).containsOnly(0);
+    assertThat(Files.readString(utf8Copy)).isEqualTo("utf-8 named\n");
+    assertThat(Files.readString(latin1Copy)).isEqualTo("latin-1 named\n");
+    JsonNode files = new ObjectMapper().readTree(out.toString()).get("files");
+    assertThat(files.get(1).get("path").asText()).isEqualTo("/usr/café");
+    assertThat(files.get(2).get("name").asText()).isEqualTo("hex:7573722f636166e9");
+    assertThat(files.get(2).get("path").asText()).isEqualTo("hex:2f7573722f636166e9");
+    assertThat(files.get(3).get("linkname").asText()).isEqualTo("hex:7573722f636166e9");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.lazypull.fs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lazypull.cli.Main;
 import dev.lazypull.fuse.FuseMount;
@@ -200,6 +201,48 @@ class LazyMountIT {
         cached = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
       }
       assertThat(cached).isLessThanOrEqualTo(limit);
+    }
+  }
+
+  @Test
+  void read_registryGoneFailsWithEioWithinTheTimeout() throws Exception {
+    ImageReference source = registry.reference("gone:src");
+    TestImage.push(
+        RegistryClient.create(RegistryOptions.defaults()),
+        source,
+        List.of(TestLayers.gzip(TestLayers.tar().file("big", BIG).build().bytes())));
+    assertThat(
+            lazypull(
+                "convert",
+                "--span-size",
+                "65536",
+                "--min-layer-size",
+                "0",
+                source.toString(),
+                registry.reference("gone:soci").toString()))
+        .isZero();
+    var proxy = CountingProxy.to(registry.port());
+    try (LazyImage image =
+        LazyImage.open(
+            RegistryClient.create(RegistryOptions.defaults()),
+            proxy.reference("gone:soci"),
+            new LazyImage.Options(
+                scratch.resolve("cache"), 1L << 30, Duration.ofSeconds(5), null, false))) {
+      Path mountPoint = Files.createDirectories(scratch.resolve("mnt"));
+      try (FuseMount mount =
+          FuseMount.mount(
+              mountPoint,
+              new ImageFilesystem(image.tree(), image.layers(), ino -> {}),
+              MountOptions.defaults("lazypull-test", "lazypull"))) {
+        proxy.close();
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> Files.readAllBytes(mountPoint.resolve("big")))
+            .isInstanceOf(java.io.IOException.class)
+            .hasMessageContaining("Input/output error");
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+            .as("a read must not hang when the registry is gone")
+            .isLessThan(Duration.ofSeconds(120));
+      }
     }
   }
 
