@@ -92,9 +92,12 @@ public final class EstargzWriter {
         }
         writeLandmark(gz, toc, EstargzIndex.PREFETCH_LANDMARK);
       }
-      Set<Slice> done = new java.util.HashSet<>(prefetch);
+      // A moved name's earlier occurrences are dropped: written after the moved (last) one,
+      // they would win on extraction.
+      Set<String> moved = new java.util.HashSet<>();
+      prefetch.forEach(slice -> moved.add(TocEntry.cleanName(slice.entry().name())));
       for (Slice slice : slices) {
-        if (!done.contains(slice)) {
+        if (!moved.contains(TocEntry.cleanName(slice.entry().name()))) {
           copier.copy(slice);
         }
       }
@@ -142,7 +145,10 @@ public final class EstargzWriter {
     return slices;
   }
 
-  /** The start-up files found in this layer, each after its parent directories. */
+  /**
+   * The start-up files found in this layer, each after the root, its parent directories and, for a
+   * hardlink, its target (a link must come after what it names).
+   */
   private List<Slice> prefetchOrder(List<Slice> slices) {
     if (options.prefetchFiles().isEmpty()) {
       return List.of();
@@ -152,26 +158,35 @@ public final class EstargzWriter {
       byName.put(TocEntry.cleanName(slice.entry().name()), slice);
     }
     Set<Slice> ordered = new LinkedHashSet<>();
-    Slice root = byName.get("");
     for (String path : options.prefetchFiles()) {
-      Slice file = byName.get(path);
-      if (file == null) {
-        continue; // another layer's file
+      if (byName.containsKey(path)) { // else another layer's file
+        addWithPrerequisites(path, byName, ordered, 0);
       }
-      if (root != null) {
-        ordered.add(root);
-      }
-      int slash = -1;
-      while ((slash = path.indexOf('/', slash + 1)) >= 0) {
-        Slice parent = byName.get(path.substring(0, slash));
-        if (parent != null) {
-          ordered.add(parent);
-        }
-      }
-      ordered.add(file);
     }
-    // A name may occur more than once; only its last occurrence is moved, earlier ones dropped.
     return List.copyOf(ordered);
+  }
+
+  private static void addWithPrerequisites(
+      String path, Map<String, Slice> byName, Set<Slice> ordered, int depth) {
+    Slice file = byName.get(path);
+    if (file == null || ordered.contains(file) || depth > 64) {
+      return;
+    }
+    Slice root = byName.get("");
+    if (root != null) {
+      ordered.add(root);
+    }
+    int slash = -1;
+    while ((slash = path.indexOf('/', slash + 1)) >= 0) {
+      Slice parent = byName.get(path.substring(0, slash));
+      if (parent != null) {
+        ordered.add(parent);
+      }
+    }
+    if (file.entry().type() == TarEntryType.HARDLINK) {
+      addWithPrerequisites(TocEntry.cleanName(file.entry().linkName()), byName, ordered, depth + 1);
+    }
+    ordered.add(file);
   }
 
   /** Copies slices into the output, one member per payload chunk, and records TOC entries. */

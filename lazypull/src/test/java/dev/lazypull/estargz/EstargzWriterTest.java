@@ -131,6 +131,30 @@ class EstargzWriterTest {
   }
 
   @Test
+  void write_prefetchedHardlinkAndRepeatedName_extractSameAsSource() throws Exception {
+    var tar = TestLayers.tar();
+    tar.dir("bin/").file("bin/tool", "old tool").file("bin/other", "other");
+    tar.hardlink("bin/alias", "bin/tool").file("bin/tool2", "x").file("bin/other", "new other");
+    Path source = temp.resolve("source.tar");
+    Files.write(source, tar.build().bytes());
+    Path output = temp.resolve("layer.esgz");
+
+    convert(source, output, List.of("bin/alias", "bin/other"));
+
+    List<String> names = tarListing(output);
+    assertThat(names.subList(0, 5))
+        .containsExactly(
+            "bin/", "bin/tool", "bin/alias", "bin/other", EstargzIndex.PREFETCH_LANDMARK);
+    assertThat(names).filteredOn("bin/other"::equals).hasSize(1);
+    Map<String, String> actual =
+        new TreeMap<>(TreeSnapshot.of(extract(output, "estargz", "-xzf")).entries());
+    actual.remove("/" + Toc.TAR_NAME);
+    actual.remove("/" + EstargzIndex.PREFETCH_LANDMARK);
+    assertThat(actual).isEqualTo(TreeSnapshot.of(extract(source, "plain", "-xf")).entries());
+    assertThat(Files.readString(temp.resolve("estargz/bin/other"))).isEqualTo("new other");
+  }
+
+  @Test
   void write_estargzSource_doesNotDuplicateTocOrLandmark() throws Exception {
     Path source = temp.resolve("source.tar");
     Files.write(source, everyEntryType().bytes());
