@@ -47,6 +47,7 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
 
   @Override
   public Integer call() throws Exception {
+    checkMountPoint();
     if (daemon) {
       return startDaemon();
     }
@@ -82,6 +83,22 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
       closeQuietly(mount);
     }
     return 0;
+  }
+
+  // A file cannot be a mount point. A second mount would stack on the first, and --daemon would
+  // take the first one for its own.
+  private void checkMountPoint() throws IOException {
+    if (Files.exists(mountPoint) && !Files.isDirectory(mountPoint)) {
+      throw new IOException(
+          mountPoint + " is not a directory; give a directory (or a new path) as the mount point");
+    }
+    if (isLazypullMount(mountPoint.toAbsolutePath().normalize())) {
+      throw new IOException(
+          mountPoint
+              + " already holds a lazypull mount; run lazypull umount "
+              + mountPoint
+              + " first or pick another directory");
+    }
   }
 
   private static void closeQuietly(FuseMount mount) {
@@ -129,10 +146,14 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
       }
       if (child.waitFor(100, TimeUnit.MILLISECONDS)) {
         String output = Files.readString(log).strip();
+        Files.deleteIfExists(log);
+        // The child printed "lazypull <action>: <message>"; the handler adds that prefix again.
+        String last = output.lines().reduce((a, b) -> b).orElse(output);
+        String prefix = "lazypull " + action() + ": ";
         throw new IOException(
             output.isEmpty()
                 ? "the mount process exited with " + child.exitValue()
-                : output.lines().reduce((a, b) -> b).orElse(output));
+                : last.startsWith(prefix) ? last.substring(prefix.length()) : last);
       }
     }
     child.destroy();

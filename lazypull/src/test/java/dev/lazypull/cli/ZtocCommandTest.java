@@ -208,4 +208,18 @@ class ZtocCommandTest {
     assertThat(err.toString().strip().lines()).hasSize(1);
     assertThat(err.toString()).contains("bad.ztoc");
   }
+
+  @Test
+  void info_nonexistentFileSaysNoSuchFile() {
+    Path missing = tmp.resolve("nonexistent.ztoc");
+    assertThat(run("ztoc", "info", missing.toString())).isEqualTo(1);
+    assertThat(err.toString())
+        .isEqualTo(
+            "lazypull ztoc info "
+                + missing
+                + ": "
+                + missing
+                + ": no such file or directory; check the path and its permissions"
+                + System.lineSeparator());
+  }
 }
