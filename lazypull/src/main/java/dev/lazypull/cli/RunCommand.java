@@ -150,6 +150,7 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
           spec.commandLine().getParseResult().originalArgs(),
           Map.of(START_MILLIS, Long.toString(System.currentTimeMillis())));
     }
+    PrivateMountNamespace.exitWhenLauncherDies();
     long startMillis = startMillis();
     var options =
         new RunOptions(entrypoint, command, env, workdir, user, volumes, tty, net.equals("none"));
