@@ -127,9 +127,14 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
             .redirectOutput(log.toFile())
             .redirectErrorStream(true)
             .start();
+    // Ctrl-C or SIGTERM before the mount is ready: the user gave up, so the child must not mount
+    // afterwards (its own hook undoes a mount it has just made).
+    Thread abandon = new Thread(() -> stopQuietly(child), "abandon-mount");
+    Runtime.getRuntime().addShutdownHook(abandon);
     Path absolute = mountPoint.toAbsolutePath().normalize();
     for (int i = 0; i < 6000; i++) {
       if (isLazypullMount(absolute)) {
+        Runtime.getRuntime().removeShutdownHook(abandon);
         spec.commandLine()
             .getOut()
             .println(
@@ -158,6 +163,17 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
     }
     child.destroy();
     throw new IOException("the mount was not ready after 10 minutes; see " + log);
+  }
+
+  private static void stopQuietly(Process child) {
+    child.destroy();
+    try {
+      if (!child.waitFor(10, TimeUnit.SECONDS)) {
+        child.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      child.destroyForcibly();
+    }
   }
 
   static boolean isLazypullMount(Path absoluteMountPoint) throws IOException {
