@@ -129,7 +129,7 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
             .start();
     // Ctrl-C or SIGTERM before the mount is ready: the user gave up, so the child must not mount
     // afterwards (its own hook undoes a mount it has just made).
-    Thread abandon = new Thread(() -> stopQuietly(child), "abandon-mount");
+    Thread abandon = new Thread(() -> stopQuietly(child, log), "abandon-mount");
     Runtime.getRuntime().addShutdownHook(abandon);
     Path absolute = mountPoint.toAbsolutePath().normalize();
     for (int i = 0; i < 6000; i++) {
@@ -165,13 +165,14 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
     throw new IOException("the mount was not ready after 10 minutes; see " + log);
   }
 
-  private static void stopQuietly(Process child) {
+  private static void stopQuietly(Process child, Path log) {
     child.destroy();
     try {
       if (!child.waitFor(10, TimeUnit.SECONDS)) {
         child.destroyForcibly();
       }
-    } catch (InterruptedException e) {
+      Files.deleteIfExists(log);
+    } catch (InterruptedException | IOException e) {
       child.destroyForcibly();
     }
   }
