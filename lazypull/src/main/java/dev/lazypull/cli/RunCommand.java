@@ -145,11 +145,13 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
     if (!net.equals("host") && !net.equals("none")) {
       throw new IllegalArgumentException("--net takes host or none, not '" + net + "'");
     }
+    checkRecordAccesses();
     if (!PrivateMountNamespace.isInside()) {
       return PrivateMountNamespace.reexec(
           spec.commandLine().getParseResult().originalArgs(),
           Map.of(START_MILLIS, Long.toString(System.currentTimeMillis())));
     }
+    PrivateMountNamespace.exitWhenLauncherDies();
     long startMillis = startMillis();
     var options =
         new RunOptions(entrypoint, command, env, workdir, user, volumes, tty, net.equals("none"));
@@ -194,6 +196,20 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
         writeAccesses(recordAccesses, lazyImage.tree(), readOrder);
       }
       return result.exitCode();
+    }
+  }
+
+  // The paths are written after the container exits: a bad path must fail before it starts.
+  private void checkRecordAccesses() {
+    if (recordAccesses == null) {
+      return;
+    }
+    Path parent = recordAccesses.toAbsolutePath().getParent();
+    if (parent == null || !Files.isDirectory(parent) || Files.isDirectory(recordAccesses)) {
+      throw new IllegalArgumentException(
+          "--record-accesses "
+              + recordAccesses
+              + ": not a file in an existing directory; create the directory or pick another path");
     }
   }
 

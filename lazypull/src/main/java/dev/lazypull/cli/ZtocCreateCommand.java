@@ -45,6 +45,7 @@ public final class ZtocCreateCommand implements Callable<Integer>, CommandFailur
 
   @Override
   public Integer call() throws IOException {
+    checkOutput();
     var builder = new ZtocBuilder(spanSize, "lazypull " + Version.current());
     Ztoc ztoc = builder.build(layer);
     writeAtomically(ztoc);
@@ -59,6 +60,18 @@ public final class ZtocCreateCommand implements Callable<Integer>, CommandFailur
             ztoc.compressedArchiveSize(),
             ztoc.uncompressedArchiveSize());
     return 0;
+  }
+
+  // Fail before indexing a large layer, not after.
+  private void checkOutput() throws IOException {
+    Path parent = output.toAbsolutePath().getParent();
+    if (Files.isDirectory(output)) {
+      throw new IOException("output " + output + " is a directory; give a file name with -o");
+    }
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw new IOException(
+          "the directory of output " + output + " does not exist; create it or pick another -o");
+    }
   }
 
   // Never leave a half-written zTOC where a reader would take it for a whole one.

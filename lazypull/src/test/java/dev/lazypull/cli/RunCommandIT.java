@@ -136,4 +136,33 @@ class RunCommandIT {
     ps.getInputStream().readAllBytes();
     return ps.waitFor() == 0;
   }
+
+  @Test
+  void run_sigkillOfLazypullStopsTheContainer() throws Exception {
+    // kill -9 of `lazypull run` left the inner lazypull and the container running on.
+    Process process = start(image, "--", "sleep", "302");
+    for (int i = 0; i < 600 && !running("^sleep 302$"); i++) {
+      Thread.sleep(100);
+    }
+    assertThat(running("^sleep 302$")).as("the container started").isTrue();
+    process.destroyForcibly();
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    for (int i = 0; i < 300 && running("^sleep 302$"); i++) {
+      Thread.sleep(100);
+    }
+    assertThat(running("^sleep 302$")).as("the container was stopped").isFalse();
+    Path runs = scratch.resolve("run/runs");
+    for (int i = 0; i < 100 && Files.list(runs).findAny().isPresent(); i++) {
+      Thread.sleep(100);
+    }
+    try (var left = Files.list(runs)) {
+      assertThat(left).as("run directories left").isEmpty();
+    }
+  }
+
+  private static boolean running(String pattern) throws Exception {
+    Process ps = new ProcessBuilder("pgrep", "-f", pattern).start();
+    ps.getInputStream().readAllBytes();
+    return ps.waitFor() == 0;
+  }
 }

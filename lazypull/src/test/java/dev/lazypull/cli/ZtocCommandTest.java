@@ -208,4 +208,29 @@ class ZtocCommandTest {
     assertThat(err.toString().strip().lines()).hasSize(1);
     assertThat(err.toString()).contains("bad.ztoc");
   }
+
+  @Test
+  void info_nonexistentFileSaysNoSuchFile() {
+    Path missing = tmp.resolve("nonexistent.ztoc");
+    assertThat(run("ztoc", "info", missing.toString())).isEqualTo(1);
+    assertThat(err.toString())
+        .isEqualTo(
+            "lazypull ztoc info "
+                + missing
+                + ": "
+                + missing
+                + ": no such file or directory; check the path and its permissions"
+                + System.lineSeparator());
+  }
+
+  @Test
+  void create_outputInAMissingDirectoryFailsBeforeIndexing() {
+    Path output = tmp.resolve("nodir/x.ztoc");
+    Path notALayer = tmp.resolve("not-a-layer");
+    // The layer does not exist either: the output check must come first, or its error shows.
+    assertThat(run("ztoc", "create", "-o", output.toString(), notALayer.toString())).isEqualTo(1);
+    assertThat(err.toString())
+        .contains("the directory of output " + output + " does not exist")
+        .doesNotContain("no such file");
+  }
 }

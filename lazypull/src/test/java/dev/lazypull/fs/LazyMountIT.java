@@ -275,4 +275,42 @@ class LazyMountIT {
       }
     }
   }
+
+  @Test
+  void mount_daemonOfAnUnknownImageOnAMountedDirIsRefused() throws Exception {
+    // `mount --daemon` took the existing mount for its child's and said "mounted" for any image.
+    ImageReference source = registry.reference("twice:src");
+    TestImage.push(
+        RegistryClient.create(RegistryOptions.defaults()),
+        source,
+        List.of(TestLayers.gzip(TestLayers.tar().file("f", "x").build().bytes())));
+    try (LazyImage image =
+        open(RegistryClient.create(RegistryOptions.defaults()), source, 1 << 20)) {
+      Path mountPoint = Files.createDirectories(scratch.resolve("mnt"));
+      try (FuseMount mount =
+          FuseMount.mount(
+              mountPoint,
+              new ImageFilesystem(image.tree(), image.layers(), ino -> {}),
+              MountOptions.defaults("lazypull-test", "lazypull"))) {
+        var err = new java.io.StringWriter();
+        var commandLine = Main.newCommandLine();
+        commandLine.setErr(new java.io.PrintWriter(err));
+        int code =
+            commandLine.execute(
+                "mount",
+                "--daemon",
+                registry.reference("nope:x").toString(),
+                mountPoint.toString());
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString().strip())
+            .contains("already holds a lazypull mount")
+            .doesNotContain("\n");
+        long mounts =
+            Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .filter(l -> l.contains(" " + mountPoint + " "))
+                .count();
+        assertThat(mounts).isEqualTo(1);
+      }
+    }
+  }
 }
