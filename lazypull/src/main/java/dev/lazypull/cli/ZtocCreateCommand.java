@@ -83,6 +83,9 @@ public final class ZtocCreateCommand implements Callable<Integer>, CommandFailur
           java.nio.channels.FileChannel.open(temp, java.nio.file.StandardOpenOption.WRITE)) {
         ZtocCodec.write(ztoc, channel);
       }
+      // createTempFile makes 0600 files; an index is no secret, so give it the usual 0644.
+      Files.setPosixFilePermissions(
+          temp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
       Files.move(
           temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {

@@ -141,7 +141,8 @@ public final class LazyImage implements AutoCloseable {
       if (options.explicitIndex() != null) {
         throw e;
       }
-      log.warn(
+      // The commands tell the user; the log keeps the reason for whoever reads it.
+      log.info(
           "{} has no SOCI index, so its layers other than eStargz ones are fetched whole before"
               + " the mount ({}).",
           image.requested(),

@@ -115,6 +115,23 @@ class RunCommandIT {
   }
 
   @Test
+  void run_commandNotInTheImageIs127WithOneLine() throws Exception {
+    Outcome outcome = run(image, "--", "nosuchcmd", "arg");
+    assertThat(outcome.exitCode()).isEqualTo(127);
+    assertThat(outcome.stderr().strip())
+        .contains("no executable 'nosuchcmd' on its PATH")
+        .doesNotContain("\n");
+    assertThat(run(image, "--", "/usr/bin/../bin/true").exitCode()).isZero();
+  }
+
+  @Test
+  void run_ttyWithoutATerminalIsRefused() throws Exception {
+    Outcome outcome = run("-t", image, "--", "true");
+    assertThat(outcome.exitCode()).isEqualTo(1);
+    assertThat(outcome.stderr()).contains("-t needs a terminal");
+  }
+
+  @Test
   void run_imageWithoutIndexRunsAfterAFullFetchWithANotice() throws Exception {
     Outcome outcome =
         run(registry.reference("debian:minbase").toString(), "--", "cat", "/etc/debian_version");
