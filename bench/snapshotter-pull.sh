@@ -61,7 +61,7 @@ echo "pushing and indexing..." >&2
 (cd "$root" && scripts/push-image.sh "$layout" latest "$plain" >/dev/null)
 "$lazypull" convert --min-layer-size 1000000 "$plain" "$soci" >/dev/null
 
-LAZYPULL_LOG=${LAZYPULL_LOG:-warn} "$lazypull" snapshotter --root "$work/lazypull" --address "$work/lazypull.sock" \
+LAZYPULL_LOG_LEVEL=${LAZYPULL_LOG_LEVEL:-warn} "$lazypull" snapshotter --root "$work/lazypull" --address "$work/lazypull.sock" \
   > "$work/snapshotter.log" 2>&1 &
 snapshotter_pid=$!
 wait_for "$work/lazypull.sock" || { echo "snapshotter did not start" >&2; exit 1; }

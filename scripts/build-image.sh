@@ -11,11 +11,14 @@
 #   --force         rebuild even if the cache is current
 #
 # Layer 1 is always `debootstrap --variant=minbase bookworm` (the same blob as the minbase
-# image). The layout lands in $LAZYPULL_IMAGE_CACHE/NAME/layout (default cache
+# image). The layout lands in $LAZYPULL_IMAGE_CACHE/NAME/KEY/layout (default cache
 # /var/cache/lazypull/images), tagged `latest`; its path is printed on stdout, progress on
 # stderr. The cache is keyed on a hash of this script, the recipe and the base layer, so it
 # is rebuilt only when one of them changes. Run as root (debootstrap, chroot, overlayfs).
 set -euo pipefail
+# The whole script is one { } group: bash parses it completely before running it, so editing
+# or replacing this file cannot break a build that is under way.
+{
 
 script=$(readlink -f "$0")
 root=$(cd "$(dirname "$script")/.." && pwd)
@@ -70,8 +73,6 @@ done
 
 # --- cache ------------------------------------------------------------------------------
 
-image_dir=$cache/$name
-layout=$image_dir/layout
 mkdir -p "$cache"
 exec 9>"$cache/.$name.lock"
 flock 9 # another build of the same image waits here, then reuses its result
@@ -81,7 +82,7 @@ base_layout=""
 base_key=""
 if [ "$name" != minbase ]; then
   base_layout=$("$script" minbase)
-  base_key=$(cat "$cache/minbase/layout/index.json")
+  base_key=$(cat "$base_layout/index.json")
 fi
 recipe_key=$(
   {
@@ -90,8 +91,12 @@ recipe_key=$(
     printf 'layer=%s\n' "${layer_packages[@]+"${layer_packages[@]}"}"
   } | sha256sum | cut -d' ' -f1
 )
-if ! $force && [ -f "$image_dir/recipe.sha256" ] && [ -f "$layout/index.json" ] &&
-  [ "$(cat "$image_dir/recipe.sha256")" = "$recipe_key" ]; then
+# One dir per recipe key: checkouts with different versions of this script (or different
+# recipes under one name) each keep their own image instead of rebuilding each other's.
+image_dir=$cache/$name/${recipe_key:0:16}
+layout=$image_dir/layout
+if ! $force && [ -f "$layout/index.json" ]; then
+  touch "$image_dir" # last use, for pruning
   log "cached (recipe $recipe_key)"
   echo "$layout"
   exit 0
@@ -329,9 +334,16 @@ jq -n --arg d "$blob_digest" --argjson s "$blob_size" --arg tag "$tag" '{
 printf '{"imageLayoutVersion":"1.0.0"}' >"$out/oci-layout"
 
 # Replace the cached layout in one step; the work dir (and its rootfs) goes in cleanup.
-rm -rf "$image_dir"
+rm -rf "$layout"
 mkdir -p "$image_dir"
 mv "$out" "$layout"
 echo "$recipe_key" >"$image_dir/recipe.sha256"
+# Drop this image's other versions that nobody used for a day (they are hundreds of MiB).
+while IFS= read -r -d '' old; do
+  log "pruning $old, unused for a day"
+  rm -rf --one-file-system "$old"
+done < <(find "$cache/$name" -mindepth 1 -maxdepth 1 -type d ! -path "$image_dir" -mtime +0 -print0)
 log "built $layout in $SECONDS s (manifest $blob_digest)"
 echo "$layout"
+exit 0
+}

@@ -18,7 +18,7 @@ final class KernelMounter {
    * not connected") and nothing else can be mounted on it until it is gone. Returns true if it did.
    */
   static boolean detachDeadMount(String mountPoint) throws IOException {
-    if (Libc.statErrno(mountPoint) != -Errno.ENOTCONN) {
+    if (Libc.statfsErrno(mountPoint) != -Errno.ENOTCONN) {
       return false;
     }
     int result = Libc.umount2(mountPoint, Libc.MNT_DETACH);
@@ -58,7 +58,8 @@ final class KernelMounter {
             + Libc.getuid()
             + ",group_id="
             + Libc.getgid()
-            + (options.allowOther() ? ",allow_other" : "");
+            + (options.allowOther() ? ",allow_other" : "")
+            + (options.defaultPermissions() ? ",default_permissions" : "");
     long flags = Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_RDONLY;
     int result = Libc.mount(options.source(), mountPoint, "fuse." + options.subtype(), flags, data);
     if (result < 0) {

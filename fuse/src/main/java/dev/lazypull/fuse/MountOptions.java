@@ -9,6 +9,8 @@ package dev.lazypull.fuse;
  * @param workers threads reading requests, each on its own cloned /dev/fuse descriptor
  * @param passthrough ask the kernel for passthrough, so {@link OpenFile#passthroughFd()} works
  * @param maxWrite bytes per request the kernel may send or ask for at most (read size too)
+ * @param defaultPermissions let the kernel check file modes against the caller, as for a disk
+ *     filesystem; without it, anyone allowed into the mount can read every file
  */
 public record MountOptions(
     String source,
@@ -16,7 +18,8 @@ public record MountOptions(
     boolean allowOther,
     int workers,
     boolean passthrough,
-    int maxWrite) {
+    int maxWrite,
+    boolean defaultPermissions) {
 
   public MountOptions {
     if (workers < 1) {
@@ -27,16 +30,18 @@ public record MountOptions(
     }
   }
 
-  /** Four workers, 1 MiB requests, allow_other, passthrough requested. */
+  /** Four workers, 1 MiB requests, allow_other, default_permissions, passthrough requested. */
   public static MountOptions defaults(String source, String subtype) {
-    return new MountOptions(source, subtype, true, 4, true, 1 << 20);
+    return new MountOptions(source, subtype, true, 4, true, 1 << 20, true);
   }
 
   public MountOptions withWorkers(int count) {
-    return new MountOptions(source, subtype, allowOther, count, passthrough, maxWrite);
+    return new MountOptions(
+        source, subtype, allowOther, count, passthrough, maxWrite, defaultPermissions);
   }
 
   public MountOptions withPassthrough(boolean enabled) {
-    return new MountOptions(source, subtype, allowOther, workers, enabled, maxWrite);
+    return new MountOptions(
+        source, subtype, allowOther, workers, enabled, maxWrite, defaultPermissions);
   }
 }

@@ -1,6 +1,12 @@
 package dev.lazypull.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
@@ -32,10 +38,27 @@ final class CommandFailure implements IExecutionExceptionHandler {
   }
 
   static String oneLine(Throwable e) {
-    String message = e.getMessage();
+    String message =
+        e instanceof FileSystemException fileError ? describe(fileError) : e.getMessage();
     if (message == null || message.isBlank() || e instanceof NullPointerException) {
       message = "internal error " + e + " (please report it with the command line)";
     }
     return message.replace('\n', ' ').replace('\r', ' ');
+  }
+
+  // java.nio's file exceptions say only the path (NoSuchFileException: "/x"): say what is wrong.
+  private static String describe(FileSystemException e) {
+    String problem =
+        switch (e) {
+          case NoSuchFileException _ -> "no such file or directory";
+          case FileAlreadyExistsException _ -> "already exists (and is not a directory?)";
+          case AccessDeniedException _ -> "permission denied";
+          case NotDirectoryException _ -> "not a directory";
+          case DirectoryNotEmptyException _ -> "directory not empty";
+          default -> e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
+        };
+    String file = e.getFile() != null ? e.getFile() : "a file";
+    String other = e.getOtherFile() != null ? " -> " + e.getOtherFile() : "";
+    return file + other + ": " + problem + "; check the path and its permissions";
   }
 }

@@ -21,10 +21,17 @@ public final class IndexingOptionsMixin {
       description = "Layers smaller than this get no zTOC (default ${DEFAULT-VALUE}).")
   long minLayerSize = IndexingOptions.DEFAULT_MIN_LAYER_SIZE;
 
+  @Option(
+      names = "--jobs",
+      paramLabel = "N",
+      description = "Layers indexed at the same time (default: 2, or 1 on one core).")
+  int jobs = Math.min(2, Runtime.getRuntime().availableProcessors());
+
   IndexingOptions options(@Nullable Platform platform, boolean allPlatforms) {
     return IndexingOptions.defaults("lazypull " + Version.current())
         .withSpanSize(spanSize)
         .withMinLayerSize(minLayerSize)
+        .withParallelism(jobs)
         .withPlatform(platform, allPlatforms);
   }
 }

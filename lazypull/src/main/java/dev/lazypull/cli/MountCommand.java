@@ -47,6 +47,7 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
 
   @Override
   public Integer call() throws Exception {
+    checkMountPoint();
     if (daemon) {
       return startDaemon();
     }
@@ -84,6 +85,22 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
     return 0;
   }
 
+  // A file cannot be a mount point. A second mount would stack on the first, and --daemon would
+  // take the first one for its own.
+  private void checkMountPoint() throws IOException {
+    if (Files.exists(mountPoint) && !Files.isDirectory(mountPoint)) {
+      throw new IOException(
+          mountPoint + " is not a directory; give a directory (or a new path) as the mount point");
+    }
+    if (isLazypullMount(mountPoint.toAbsolutePath().normalize())) {
+      throw new IOException(
+          mountPoint
+              + " already holds a lazypull mount; run lazypull umount "
+              + mountPoint
+              + " first or pick another directory");
+    }
+  }
+
   private static void closeQuietly(FuseMount mount) {
     try {
       mount.close();
@@ -110,9 +127,14 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
             .redirectOutput(log.toFile())
             .redirectErrorStream(true)
             .start();
+    // Ctrl-C or SIGTERM before the mount is ready: the user gave up, so the child must not mount
+    // afterwards (its own hook undoes a mount it has just made).
+    Thread abandon = new Thread(() -> stopQuietly(child, log), "abandon-mount");
+    Runtime.getRuntime().addShutdownHook(abandon);
     Path absolute = mountPoint.toAbsolutePath().normalize();
     for (int i = 0; i < 6000; i++) {
       if (isLazypullMount(absolute)) {
+        Runtime.getRuntime().removeShutdownHook(abandon);
         spec.commandLine()
             .getOut()
             .println(
@@ -129,14 +151,30 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
       }
       if (child.waitFor(100, TimeUnit.MILLISECONDS)) {
         String output = Files.readString(log).strip();
+        Files.deleteIfExists(log);
+        // The child printed "lazypull <action>: <message>"; the handler adds that prefix again.
+        String last = output.lines().reduce((a, b) -> b).orElse(output);
+        String prefix = "lazypull " + action() + ": ";
         throw new IOException(
             output.isEmpty()
                 ? "the mount process exited with " + child.exitValue()
-                : output.lines().reduce((a, b) -> b).orElse(output));
+                : last.startsWith(prefix) ? last.substring(prefix.length()) : last);
       }
     }
     child.destroy();
     throw new IOException("the mount was not ready after 10 minutes; see " + log);
+  }
+
+  private static void stopQuietly(Process child, Path log) {
+    child.destroy();
+    try {
+      if (!child.waitFor(10, TimeUnit.SECONDS)) {
+        child.destroyForcibly();
+      }
+      Files.deleteIfExists(log);
+    } catch (InterruptedException | IOException e) {
+      child.destroyForcibly();
+    }
   }
 
   static boolean isLazypullMount(Path absoluteMountPoint) throws IOException {

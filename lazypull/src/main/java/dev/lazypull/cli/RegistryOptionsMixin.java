@@ -22,7 +22,7 @@ public final class RegistryOptionsMixin {
 
   // Never printed: Credentials.toString() hides the secret, and messages name only the user.
   @Option(
-      names = "--user",
+      names = {"--creds", "--user"},
       paramLabel = "USER:PASS",
       description = "Registry credentials (default: ~/.docker/config.json).")
   @Nullable String user;

@@ -145,11 +145,18 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
     if (!net.equals("host") && !net.equals("none")) {
       throw new IllegalArgumentException("--net takes host or none, not '" + net + "'");
     }
+    checkRecordAccesses();
+    java.io.Console console = System.console();
+    if (tty && (console == null || !console.isTerminal())) {
+      throw new IllegalArgumentException(
+          "-t needs a terminal on stdin and stdout; run without -t, or from a terminal");
+    }
     if (!PrivateMountNamespace.isInside()) {
       return PrivateMountNamespace.reexec(
           spec.commandLine().getParseResult().originalArgs(),
           Map.of(START_MILLIS, Long.toString(System.currentTimeMillis())));
     }
+    PrivateMountNamespace.exitWhenLauncherDies();
     long startMillis = startMillis();
     var options =
         new RunOptions(entrypoint, command, env, workdir, user, volumes, tty, net.equals("none"));
@@ -167,6 +174,11 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
                 "lazypull run: "
                     + image
                     + " has no SOCI index; its layers were fetched whole (lazypull convert makes one)");
+      }
+      String missing = missingCommand(lazyImage, options);
+      if (missing != null) {
+        spec.commandLine().getErr().println("lazypull run " + image + ": " + missing);
+        return COMMAND_NOT_FOUND;
       }
       var filesystem = new ImageFilesystem(lazyImage.tree(), lazyImage.layers(), readOrder::add);
       Files.createDirectories(dir.lower());
@@ -195,6 +207,61 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
       }
       return result.exitCode();
     }
+  }
+
+  // The paths are written after the container exits: a bad path must fail before it starts.
+  private void checkRecordAccesses() {
+    if (recordAccesses == null) {
+      return;
+    }
+    Path parent = recordAccesses.toAbsolutePath().getParent();
+    if (parent == null || !Files.isDirectory(parent) || Files.isDirectory(recordAccesses)) {
+      throw new IllegalArgumentException(
+          "--record-accesses "
+              + recordAccesses
+              + ": not a file in an existing directory; create the directory or pick another path");
+    }
+  }
+
+  /** The shell's exit code for a command that is not there; Docker and Podman use it too. */
+  static final int COMMAND_NOT_FOUND = 127;
+
+  /**
+   * Finds the container's command in the image's tree, the way runc will look for it (PATH of the
+   * container's environment, symlinks followed inside the image), so that a missing one is a clear
+   * error instead of runc's. Returns null when it is there.
+   */
+  static @Nullable String missingCommand(LazyImage image, RunOptions options) {
+    var config = dev.lazypull.run.ContainerConfig.fromImageConfig(image.config());
+    String program = dev.lazypull.run.RuntimeSpec.processArgs(config, options).getFirst();
+    List<String> candidates = new ArrayList<>();
+    if (program.contains("/")) {
+      String cwd = options.workingDir() != null ? options.workingDir() : config.workingDir();
+      candidates.add(program.startsWith("/") ? program : cwd + "/" + program);
+    } else {
+      var root = new dev.lazypull.run.ProcessUser(0, 0, List.of(), "/root");
+      String path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+      for (String entry :
+          dev.lazypull.run.RuntimeSpec.processEnv(config, options, root, System.getenv())) {
+        if (entry.startsWith("PATH=")) {
+          path = entry.substring("PATH=".length());
+        }
+      }
+      for (String dir : path.split(":")) {
+        candidates.add((dir.isEmpty() ? "." : dir) + "/" + program);
+      }
+    }
+    for (String candidate : candidates) {
+      Node node = image.tree().resolve(candidate.getBytes(StandardCharsets.UTF_8), true);
+      if (node instanceof dev.lazypull.fs.tree.FileNode && (node.mode() & 0111) != 0) {
+        return null;
+      }
+    }
+    return "the image has no executable '"
+        + program
+        + "'"
+        + (program.contains("/") ? "" : " on its PATH")
+        + "; check the command after -- or the image's Entrypoint/Cmd";
   }
 
   private RegistryClient registryClient() {

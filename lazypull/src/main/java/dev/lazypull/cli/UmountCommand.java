@@ -47,7 +47,7 @@ public final class UmountCommand implements Callable<Integer>, CommandFailure.Ac
             .start();
     String output = new String(umount.getInputStream().readAllBytes()).strip();
     if (!umount.waitFor(60, TimeUnit.SECONDS) || umount.exitValue() != 0) {
-      throw new IOException(output + "; close what uses it, or pass --lazy");
+      throw new IOException(output.replaceAll("\\.$", "") + "; close what uses it, or pass --lazy");
     }
     return 0;
   }

@@ -45,21 +45,32 @@ public final class ZtocCreateCommand implements Callable<Integer>, CommandFailur
 
   @Override
   public Integer call() throws IOException {
-    {
-      var builder = new ZtocBuilder(spanSize, "lazypull " + Version.current());
-      Ztoc ztoc = builder.build(layer);
-      writeAtomically(ztoc);
-      spec.commandLine()
-          .getErr()
-          .printf(
-              "wrote %s: %d files, %d spans of %d bytes, layer %d bytes (%d uncompressed)%n",
-              output,
-              ztoc.files().size(),
-              ztoc.spanCount(),
-              spanSize,
-              ztoc.compressedArchiveSize(),
-              ztoc.uncompressedArchiveSize());
-      return 0;
+    checkOutput();
+    var builder = new ZtocBuilder(spanSize, "lazypull " + Version.current());
+    Ztoc ztoc = builder.build(layer);
+    writeAtomically(ztoc);
+    spec.commandLine()
+        .getErr()
+        .printf(
+            "wrote %s: %d files, %d spans of %d bytes, layer %d bytes (%d uncompressed)%n",
+            output,
+            ztoc.files().size(),
+            ztoc.spanCount(),
+            spanSize,
+            ztoc.compressedArchiveSize(),
+            ztoc.uncompressedArchiveSize());
+    return 0;
+  }
+
+  // Fail before indexing a large layer, not after.
+  private void checkOutput() throws IOException {
+    Path parent = output.toAbsolutePath().getParent();
+    if (Files.isDirectory(output)) {
+      throw new IOException("output " + output + " is a directory; give a file name with -o");
+    }
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw new IOException(
+          "the directory of output " + output + " does not exist; create it or pick another -o");
     }
   }
 
@@ -72,6 +83,9 @@ public final class ZtocCreateCommand implements Callable<Integer>, CommandFailur
           java.nio.channels.FileChannel.open(temp, java.nio.file.StandardOpenOption.WRITE)) {
         ZtocCodec.write(ztoc, channel);
       }
+      // createTempFile makes 0600 files; an index is no secret, so give it the usual 0644.
+      Files.setPosixFilePermissions(
+          temp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
       Files.move(
           temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {

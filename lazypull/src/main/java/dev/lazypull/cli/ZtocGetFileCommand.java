@@ -4,6 +4,7 @@ import dev.lazypull.registry.RegistryClient;
 import dev.lazypull.registry.RegistryException;
 import dev.lazypull.soci.RegistryRangeSource;
 import dev.lazypull.tar.TarEntryType;
+import dev.lazypull.ztoc.ByteText;
 import dev.lazypull.ztoc.CompressedRangeSource;
 import dev.lazypull.ztoc.Extraction;
 import dev.lazypull.ztoc.FileMetadata;
@@ -53,7 +54,10 @@ public final class ZtocGetFileCommand implements Callable<Integer>, CommandFailu
   @Parameters(
       arity = "1..3",
       paramLabel = "ARGS",
-      description = "ZTOC_FILE LAYER_FILE PATH, or PATH with --image and --layer.")
+      description =
+          "ZTOC_FILE LAYER_FILE PATH, or PATH with --image and --layer. PATH is inside the"
+              + " layer; a name that is not UTF-8 as hex: and its bytes in hex, as"
+              + " 'ztoc info --json' shows it.")
   List<String> arguments = new ArrayList<>();
 
   private String path = "";
@@ -72,31 +76,40 @@ public final class ZtocGetFileCommand implements Callable<Integer>, CommandFailu
   /** What a read goes through: the zTOC, where its layer's bytes come from, and its name. */
   private record Source(Ztoc ztoc, CompressedRangeSource range, String layerName) {}
 
+  /** Set when reading through a registry: it counts every body byte received. */
+  private @Nullable RegistryClient client;
+
   @Override
   public Integer call() throws IOException, RegistryException {
-    {
-      Source source = fromImage.used() ? imageSource() : fileSource();
-      Ztoc ztoc = source.ztoc();
-      FileMetadata file = regularFile(ztoc, path);
-      var extractor = new SpanExtractor(ztoc, source.range(), source.layerName());
-      Extraction extraction;
-      try (OutputStream out = openOutput()) {
-        extraction = extractor.extractFile(file, out);
-      }
+    Source source = fromImage.used() ? imageSource() : fileSource();
+    Ztoc ztoc = source.ztoc();
+    FileMetadata file = regularFile(ztoc, path);
+    var extractor = new SpanExtractor(ztoc, source.range(), source.layerName());
+    Extraction extraction;
+    try (OutputStream out = openOutput()) {
+      extraction = extractor.extractFile(file, out);
+    }
+    spec.commandLine()
+        .getErr()
+        .printf(
+            "%s: %d bytes from spans %d-%d; read %d of %d compressed bytes (%.1f%%)%n",
+            path,
+            extraction.uncompressedBytes(),
+            extraction.firstSpan(),
+            extraction.lastSpan(),
+            extraction.compressedBytesRead(),
+            ztoc.compressedArchiveSize(),
+            100.0 * extraction.compressedBytesRead() / Math.max(1, ztoc.compressedArchiveSize()));
+    RegistryClient registryClient = client;
+    if (registryClient != null) {
       spec.commandLine()
           .getErr()
           .printf(
-              "%s: %d bytes from spans %d-%d; read %d of %d compressed bytes (%.1f%%)%n",
-              path,
-              extraction.uncompressedBytes(),
-              extraction.firstSpan(),
-              extraction.lastSpan(),
-              extraction.compressedBytesRead(),
-              ztoc.compressedArchiveSize(),
-              100.0 * extraction.compressedBytesRead() / Math.max(1, ztoc.compressedArchiveSize()));
-      spec.commandLine().getErr().flush();
-      return 0;
+              "registry sent %d bytes in all (manifests, index, zTOC and spans)%n",
+              registryClient.bytesReceived());
     }
+    spec.commandLine().getErr().flush();
+    return 0;
   }
 
   private Source fileSource() throws IOException {
@@ -121,6 +134,7 @@ public final class ZtocGetFileCommand implements Callable<Integer>, CommandFailu
     }
     path = arguments.getFirst();
     RegistryClient client = registry.client();
+    this.client = client;
     ImageLayerOptions.Loaded loaded = fromImage.load(client);
     var range =
         new RegistryRangeSource(client, loaded.found().image().requested(), loaded.layer().layer());
@@ -144,13 +158,23 @@ public final class ZtocGetFileCommand implements Callable<Integer>, CommandFailu
     return new BufferedOutputStream(Files.newOutputStream(output), 1 << 16);
   }
 
-  /** The entry holding {@code path}'s data; hardlinks lead to their target's entry. */
+  /**
+   * The entry holding {@code path}'s data; hardlinks lead to their target's entry. {@code path} is
+   * UTF-8 text or {@code hex:} and the name's bytes in hex ({@link ByteText#parse}).
+   */
   static FileMetadata regularFile(Ztoc ztoc, String path) throws ZtocException {
-    String wanted = path;
+    byte[] wanted;
+    try {
+      wanted = ByteText.parse(path);
+    } catch (IllegalArgumentException e) {
+      throw new ZtocException(
+          "path " + path + " starts with hex: but the rest is not hex (" + e.getMessage() + ")");
+    }
     for (int hop = 0; hop < MAX_LINK_HOPS; hop++) {
-      String current = wanted;
+      // Hops compare exact bytes: lossy text could match a different non-UTF-8 name.
+      String current = ByteText.textOrHex(wanted);
       FileMetadata file =
-          ztoc.find(current)
+          ztoc.find(wanted)
               .orElseThrow(
                   () ->
                       new ZtocException(
@@ -166,10 +190,10 @@ public final class ZtocGetFileCommand implements Callable<Integer>, CommandFailu
             current
                 + " is a "
                 + file.type().ztocName()
-                + (file.linkName().isEmpty() ? "" : " to " + file.linkName())
+                + (file.hasLinkName() ? " to " + ByteText.textOrHex(file.linkNameBytes()) : "")
                 + ", not a regular file");
       }
-      wanted = file.linkName();
+      wanted = file.linkNameBytes();
     }
     throw new ZtocException(path + ": more than " + MAX_LINK_HOPS + " hardlink hops");
   }

@@ -3,6 +3,7 @@ package dev.lazypull.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lazypull.registry.RegistryException;
+import dev.lazypull.ztoc.ByteText;
 import dev.lazypull.ztoc.FileMetadata;
 import dev.lazypull.ztoc.Span;
 import dev.lazypull.ztoc.Ztoc;
@@ -44,7 +45,11 @@ public final class ZtocInfoCommand implements Callable<Integer>, CommandFailure.
       description = "A zTOC file; or give --image and --layer.")
   @Nullable Path file;
 
-  @Option(names = "--json", description = "Print JSON instead of text.")
+  @Option(
+      names = "--json",
+      description =
+          "Print JSON instead of text. Names, link targets and PAX values that are not UTF-8"
+              + " (or that start with hex:) show as hex: and their bytes in hex.")
   boolean json;
 
   @Override
@@ -113,13 +118,14 @@ public final class ZtocInfoCommand implements Callable<Integer>, CommandFailure.
 
   private static Map<String, Object> describe(Ztoc ztoc, FileMetadata f) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("name", f.name());
-    m.put("path", "/" + f.path());
+    // Names are bytes; JSON holds text, so names that are not UTF-8 show as hex: escapes.
+    m.put("name", ByteText.textOrHex(f.nameBytes()));
+    m.put("path", ByteText.textOrHex(slashed(f.pathBytes())));
     m.put("type", f.type().ztocName());
     m.put("uncompressed_offset", f.uncompressedOffset());
     m.put("uncompressed_size", f.uncompressedSize());
-    if (!f.linkName().isEmpty()) {
-      m.put("linkname", f.linkName());
+    if (f.hasLinkName()) {
+      m.put("linkname", ByteText.textOrHex(f.linkNameBytes()));
     }
     m.put("mode", "0" + Long.toOctalString(f.mode()));
     m.put("uid", f.uid());
@@ -136,6 +142,13 @@ public final class ZtocInfoCommand implements Callable<Integer>, CommandFailure.
     }
     m.put("spans", spansOf(ztoc, f));
     return m;
+  }
+
+  private static byte[] slashed(byte[] path) {
+    byte[] withSlash = new byte[path.length + 1];
+    withSlash[0] = '/';
+    System.arraycopy(path, 0, withSlash, 1, path.length);
+    return withSlash;
   }
 
   private static List<Integer> spansOf(Ztoc ztoc, FileMetadata f) {
@@ -174,7 +187,8 @@ public final class ZtocInfoCommand implements Callable<Integer>, CommandFailure.
               : spans.size() == 1
                   ? "" + spans.getFirst()
                   : spans.getFirst() + "-" + spans.getLast();
-      String link = f.linkName().isEmpty() ? "" : " -> " + f.linkName();
+      // Text output is for people: names that are not UTF-8 show U+FFFD (--json is exact).
+      String link = f.hasLinkName() ? " -> " + f.linkName() : "";
       out.printf(
           "%-8s %7s %12d %12d %-9s /%s%s%n",
           f.type().ztocName(),

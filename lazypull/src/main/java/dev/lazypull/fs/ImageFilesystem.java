@@ -134,15 +134,14 @@ public final class ImageFilesystem implements FuseFilesystem {
     if ((flags & 3) != 0) {
       throw new FuseException(Errno.EROFS); // O_WRONLY or O_RDWR on a read-only image
     }
-    if (node instanceof FileNode file && file.size() > 0 && !verifiedFiles.contains(ino)) {
-      verifyHeader(file);
-      verifiedFiles.add(ino);
-    }
     return OpenFile.cached(0);
   }
 
   private void verifyHeader(FileNode file) throws FuseException {
     LayerReader layer = layers.get(file.layerIndex());
+    if (!layer.dataFollowsTarHeader()) {
+      return;
+    }
     long headerOffset = file.uncompressedOffset() - TarHeaderCheck.HEADER_SIZE;
     try {
       ByteBuffer header = ByteBuffer.allocate(TarHeaderCheck.HEADER_SIZE);
@@ -182,6 +181,12 @@ public final class ImageFilesystem implements FuseFilesystem {
       return 0;
     }
     readObserver.accept(ino);
+    // Checked at the first read, not at open: many files are opened and never read, and the
+    // check may need a span of its own.
+    if (!verifiedFiles.contains(ino)) {
+      verifyHeader(file);
+      verifiedFiles.add(ino);
+    }
     LayerReader layer = layers.get(file.layerIndex());
     ByteBuffer buffer = into.asSlice(0, length).asByteBuffer();
     try {

@@ -5,7 +5,6 @@ import dev.lazypull.fs.tree.LayerEntry;
 import dev.lazypull.ztoc.FileMetadata;
 import dev.lazypull.ztoc.Xattr;
 import dev.lazypull.ztoc.Ztoc;
-import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,7 +32,7 @@ final class LayerEntries {
       }
     }
     return new LayerEntry(
-        bytes(file.name()),
+        file.nameBytes(),
         type(file),
         (int) (file.mode() & 07777),
         (int) file.uid(),
@@ -41,17 +40,11 @@ final class LayerEntries {
         mtime.toEpochSecond(),
         mtime.getNano(),
         file.uncompressedSize(),
-        bytes(file.linkName()),
+        file.linkNameBytes(),
         (int) file.devMajor(),
         (int) file.devMinor(),
         xattrs,
         file.uncompressedOffset());
-  }
-
-  // TODO: zTOC names and xattr values are decoded to Strings by the codec; names that are not
-  // UTF-8 need the codec to keep raw bytes before they can be served exactly.
-  private static byte[] bytes(String text) {
-    return text.getBytes(StandardCharsets.UTF_8);
   }
 
   private static EntryType type(FileMetadata file) {

@@ -1,13 +1,17 @@
 package dev.lazypull.fs;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.lazypull.estargz.EstargzException;
+import dev.lazypull.estargz.EstargzReader;
 import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.fs.layer.EstargzLayer;
 import dev.lazypull.fs.layer.FetchCounters;
 import dev.lazypull.fs.layer.IndexedLayer;
 import dev.lazypull.fs.layer.LayerReader;
 import dev.lazypull.fs.layer.LocalLayer;
 import dev.lazypull.fs.layer.RegistryBytes;
 import dev.lazypull.fs.tree.FileNode;
+import dev.lazypull.fs.tree.LayerEntry;
 import dev.lazypull.fs.tree.LayerEntryException;
 import dev.lazypull.fs.tree.MergedTree;
 import dev.lazypull.fs.tree.MergedTreeBuilder;
@@ -110,7 +114,7 @@ public final class LazyImage implements AutoCloseable {
         Opened opened = await(pending.get(i));
         layers.add(opened.reader());
         try {
-          builder.addLayer(i, LayerEntries.of(opened.toc()));
+          builder.addLayer(i, opened.entries());
         } catch (LayerEntryException e) {
           throw new IOException(
               "building the tree of "
@@ -121,11 +125,12 @@ public final class LazyImage implements AutoCloseable {
               e);
         }
       }
-      return new LazyImage(image, config, layers, builder.build(), counters, found != null);
+      boolean lazy = found != null || layers.stream().anyMatch(l -> l instanceof EstargzLayer);
+      return new LazyImage(image, config, layers, builder.build(), counters, lazy);
     }
   }
 
-  private record Opened(LayerReader reader, Ztoc toc) {}
+  private record Opened(LayerReader reader, List<LayerEntry> entries) {}
 
   private static @Nullable FoundIndex findIndex(
       SociIndexFinder finder, ResolvedImage image, Options options)
@@ -136,8 +141,10 @@ public final class LazyImage implements AutoCloseable {
       if (options.explicitIndex() != null) {
         throw e;
       }
-      log.warn(
-          "{} has no SOCI index, so all its layers are fetched whole before the mount ({}).",
+      // The commands tell the user; the log keeps the reason for whoever reads it.
+      log.info(
+          "{} has no SOCI index, so its layers other than eStargz ones are fetched whole before"
+              + " the mount ({}).",
           image.requested(),
           e.getMessage());
       return null;
@@ -154,6 +161,10 @@ public final class LazyImage implements AutoCloseable {
       FetchCounters counters,
       Options options)
       throws IOException, RegistryException {
+    String tocDigest = layer.annotationsOrEmpty().get(EstargzReader.TOC_DIGEST_ANNOTATION);
+    if (tocDigest != null) {
+      return openEstargz(client, reference, layer, tocDigest, cache, counters, options);
+    }
     var ztocOfLayer =
         found == null
             ? Optional.<dev.lazypull.soci.LayerZtoc>empty()
@@ -163,10 +174,45 @@ public final class LazyImage implements AutoCloseable {
       var bytes = new RegistryBytes(client, reference, layer, options.readTimeout());
       return new Opened(
           new IndexedLayer(layer.digest(), ztoc, bytes, cache, counters, options.readTimeout()),
-          ztoc);
+          LayerEntries.of(ztoc));
     }
     var whole = WholeLayers.fetch(client, reference, layer, options.cacheDir().resolve("layers"));
-    return new Opened(whole.layer(), whole.toc());
+    return new Opened(whole.layer(), LayerEntries.of(whole.toc()));
+  }
+
+  /**
+   * An eStargz layer (it carries the TOC digest annotation): its TOC read from the blob's tail and
+   * verified, and its start-up files, if it lists any, fetched now in one request.
+   */
+  private static Opened openEstargz(
+      RegistryClient client,
+      ImageReference reference,
+      Descriptor layer,
+      String tocDigest,
+      SpanCache cache,
+      FetchCounters counters,
+      Options options)
+      throws IOException {
+    var bytes = new RegistryBytes(client, reference, layer, options.readTimeout());
+    Digest expected;
+    try {
+      expected = Digest.parse(tocDigest);
+    } catch (IllegalArgumentException e) {
+      throw new EstargzException(
+          "layer "
+              + layer.digest()
+              + ": its "
+              + EstargzReader.TOC_DIGEST_ANNOTATION
+              + " annotation is not a digest: "
+              + e.getMessage(),
+          e);
+    }
+    EstargzReader reader =
+        EstargzReader.open(bytes::fetch, layer.size(), expected, false, layer.digest().toString());
+    var estargz =
+        new EstargzLayer(layer.digest(), reader, bytes, cache, counters, options.readTimeout());
+    estargz.prefetchStartupFiles();
+    return new Opened(estargz, EstargzEntries.of(estargz));
   }
 
   private static Opened await(Future<Opened> future) throws IOException, RegistryException {
@@ -207,7 +253,7 @@ public final class LazyImage implements AutoCloseable {
     return counters;
   }
 
-  /** Whether the image had a SOCI index (else every layer was fetched whole). */
+  /** Whether the image had a SOCI index or eStargz layers (else every layer was fetched whole). */
   public boolean indexed() {
     return indexed;
   }
@@ -240,6 +286,8 @@ public final class LazyImage implements AutoCloseable {
    * and checking each whole layer's digest when it is complete.
    */
   public synchronized void startBackgroundFetch() {
+    // TODO: eStargz layers are not fetched in the background: their chunks come on demand (and
+    // the start-up set at open), so a registry outage later fails reads of untouched files.
     if (backgroundFetcher != null) {
       return;
     }

@@ -9,7 +9,11 @@ public record Credentials(String username, String secret) {
   /** Parses {@code user:password} (the password may contain colons). */
   public static Credentials parse(String userColonSecret) {
     int colon = userColonSecret.indexOf(':');
-    if (colon <= 0) {
+    if (colon < 0) {
+      throw new IllegalArgumentException(
+          "credentials must be user:password (no ':' in the value given; the password is missing)");
+    }
+    if (colon == 0) {
       throw new IllegalArgumentException("credentials must be user:password (the user is missing)");
     }
     return new Credentials(

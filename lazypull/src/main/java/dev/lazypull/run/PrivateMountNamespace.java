@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PrivateMountNamespace {
   static final String MARKER = "LAZYPULL_PRIVATE_MOUNT_NS";
+  static final String LAUNCHER_PID = "LAZYPULL_LAUNCHER_PID";
 
   private PrivateMountNamespace() {}
 
@@ -41,6 +42,7 @@ public final class PrivateMountNamespace {
     var builder = new ProcessBuilder(command).inheritIO();
     builder.environment().putAll(extraEnv);
     builder.environment().put(MARKER, "1");
+    builder.environment().put(LAUNCHER_PID, Long.toString(ProcessHandle.current().pid()));
     Process child = builder.start();
     Thread forwarder =
         new Thread(
@@ -65,6 +67,35 @@ public final class PrivateMountNamespace {
       // Already shutting down: the hook runs and finds the child gone.
     }
     return code;
+  }
+
+  /**
+   * Exits (running the shutdown hooks that stop the container and unmount) once the lazypull that
+   * re-executed this one is gone. A SIGKILL of that launcher cannot be passed on, and without this
+   * the container would run on with nobody left to stop it. The JVM cannot ask for a parent-death
+   * signal, so a daemon thread polls whether this process is still the launcher's child.
+   */
+  public static void exitWhenLauncherDies() {
+    String launcher = System.getenv(LAUNCHER_PID);
+    if (launcher == null) {
+      return;
+    }
+    long launcherPid = Long.parseLong(launcher);
+    Thread.ofPlatform()
+        .daemon()
+        .name("launcher-watch")
+        .start(
+            () -> {
+              while (ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L)
+                  == launcherPid) {
+                try {
+                  Thread.sleep(500);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+              System.exit(137);
+            });
   }
 
   private static String javaExecutable() {

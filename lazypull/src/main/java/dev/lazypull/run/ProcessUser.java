@@ -13,8 +13,15 @@ import org.jspecify.annotations.Nullable;
  */
 public record ProcessUser(int uid, int gid, List<Integer> additionalGids, String home) {
 
-  /** Resolves {@code spec}; an empty spec is root. */
+  /**
+   * Resolves {@code spec}; an empty spec is root. Root needs no lookup: its ids are 0 and its home
+   * is /root, so the image's /etc/passwd is not read, which would cost a lazy image a span fetch
+   * before the container starts.
+   */
   public static ProcessUser resolve(String spec, ImageFiles files) throws IOException {
+    if (spec.isEmpty()) {
+      return new ProcessUser(0, 0, List.of(), "/root");
+    }
     String userPart = spec;
     String groupPart = null;
     int colon = spec.indexOf(':');

@@ -76,6 +76,10 @@ public final class RuntimeSpec {
       put(env, entry);
     }
     for (String entry : options.env()) {
+      if (entry.isEmpty() || entry.startsWith("=")) {
+        throw new IllegalArgumentException(
+            "-e '" + entry + "': the variable name is empty; give KEY=VALUE or KEY");
+      }
       if (entry.contains("=")) {
         put(env, entry);
       } else if (host.containsKey(entry)) {
@@ -129,6 +133,10 @@ public final class RuntimeSpec {
     strings(process.putArray("args"), processArgs(image, options));
     strings(process.putArray("env"), processEnv(image, options, user, hostEnv));
     String cwd = options.workingDir() != null ? options.workingDir() : image.workingDir();
+    if (options.workingDir() != null && !cwd.startsWith("/")) {
+      throw new IllegalArgumentException(
+          "-w '" + cwd + "': the working directory must be an absolute path, e.g. -w /tmp");
+    }
     process.put("cwd", cwd.isEmpty() ? "/" : cwd);
     ObjectNode caps = process.putObject("capabilities");
     for (String set : List.of("bounding", "effective", "permitted")) {
@@ -172,6 +180,10 @@ public final class RuntimeSpec {
       if (parts.length < 2 || parts.length > 3 || (parts.length == 3 && !parts[2].equals("ro"))) {
         throw new IllegalArgumentException(
             "bind mount '" + bind + "': expected SRC:DST or SRC:DST:ro");
+      }
+      if (!parts[0].startsWith("/") || !parts[1].startsWith("/")) {
+        throw new IllegalArgumentException(
+            "bind mount '" + bind + "': SRC and DST must be absolute paths, e.g. /srv:/srv:ro");
       }
       List<String> flags = new ArrayList<>(List.of("rbind", "rprivate"));
       if (parts.length == 3) {

@@ -58,6 +58,11 @@ public record IndexingOptions(
         spanSize, bytes, platform, allPlatforms, parallelism, buildToolIdentifier);
   }
 
+  public IndexingOptions withParallelism(int layers) {
+    return new IndexingOptions(
+        spanSize, minLayerSize, platform, allPlatforms, layers, buildToolIdentifier);
+  }
+
   public IndexingOptions withPlatform(@Nullable Platform newPlatform, boolean all) {
     return new IndexingOptions(
         spanSize, minLayerSize, newPlatform, all, parallelism, buildToolIdentifier);

@@ -30,6 +30,7 @@ final class CheckpointInflater implements AutoCloseable {
   private long uncompressedOffset;
   private boolean raw = true;
   private int trailerToSkip;
+  private boolean betweenMembers;
   private boolean done;
 
   /**
@@ -62,10 +63,11 @@ final class CheckpointInflater implements AutoCloseable {
         int skipped = Math.min(trailerToSkip, length - position);
         position += skipped;
         trailerToSkip -= skipped;
-        if (trailerToSkip == 0) {
-          // The next member starts with its own gzip header, which zlib parses.
-          inflater.reset(NativeInflater.GZIP_OR_ZLIB);
-        }
+        betweenMembers = trailerToSkip == 0;
+        continue;
+      }
+      if (betweenMembers) {
+        position = skipPadding(position, length);
         continue;
       }
       inflater.setInput(nativeInput, position, length - position);
@@ -98,13 +100,30 @@ final class CheckpointInflater implements AutoCloseable {
     }
   }
 
+  /**
+   * Skips zero bytes after a member, as the index builder does: some tools pad layers to a block
+   * size, and a gzip member starts with 0x1f, never 0. At the next member's first byte, zlib is
+   * reset to parse its gzip header.
+   */
+  private int skipPadding(int position, int length) {
+    while (position < length) {
+      if (nativeInput.get(ValueLayout.JAVA_BYTE, position) != 0) {
+        betweenMembers = false;
+        inflater.reset(NativeInflater.GZIP_OR_ZLIB);
+        break;
+      }
+      position++;
+    }
+    return position;
+  }
+
   private void endMember() {
     if (raw) {
       // Raw mode stops before the member's trailer (CRC32 and size); skip it by hand.
       raw = false;
       trailerToSkip = GZIP_TRAILER_SIZE;
     } else {
-      inflater.reset(NativeInflater.GZIP_OR_ZLIB);
+      betweenMembers = true;
     }
   }
 

@@ -21,9 +21,18 @@ public final class GzipCheckpoints implements SpanLayout {
   private final long spanSize;
   private final List<Checkpoint> checkpoints;
   private final List<byte[]> windows;
+  private final boolean firstCheckpointRebuilt;
 
   /** Wraps checkpoints and their 32 KiB windows (oldest byte first), one per checkpoint. */
   public GzipCheckpoints(long spanSize, List<Checkpoint> checkpoints, List<byte[]> windows) {
+    this(spanSize, checkpoints, windows, false);
+  }
+
+  private GzipCheckpoints(
+      long spanSize,
+      List<Checkpoint> checkpoints,
+      List<byte[]> windows,
+      boolean firstCheckpointRebuilt) {
     if (windows.size() != checkpoints.size()
         || windows.stream().anyMatch(w -> w.length != WINDOW_SIZE)) {
       throw new IllegalArgumentException(
@@ -32,6 +41,15 @@ public final class GzipCheckpoints implements SpanLayout {
     this.spanSize = spanSize;
     this.checkpoints = List.copyOf(checkpoints);
     this.windows = List.copyOf(windows);
+    this.firstCheckpointRebuilt = firstCheckpointRebuilt;
+  }
+
+  /**
+   * True when the blob left out checkpoint 0 and it was rebuilt at compressed offset 10. That
+   * assumes a plain 10-byte gzip header; readers of span 0 skip the rest of a longer header.
+   */
+  public boolean firstCheckpointRebuilt() {
+    return firstCheckpointRebuilt;
   }
 
   @Override
@@ -57,15 +75,24 @@ public final class GzipCheckpoints implements SpanLayout {
     return windows.get(index).clone();
   }
 
-  @Override
-  public int encodedSize() {
-    return HEADER_SIZE + checkpoints.size() * ENTRY_SIZE;
+  /** The first checkpoint written: 1 for a rebuilt checkpoint 0, which stays left out. */
+  private int firstWritten() {
+    return firstCheckpointRebuilt ? 1 : 0;
   }
 
   @Override
+  public int encodedSize() {
+    return HEADER_SIZE + (checkpoints.size() - firstWritten()) * ENTRY_SIZE;
+  }
+
+  /**
+   * Writes the blob. An older blob is written again in its own form, without checkpoint 0, as SOCI
+   * does: the same bytes, and readers keep knowing that checkpoint 0 was assumed.
+   */
+  @Override
   public void writeTo(ByteBuffer out) {
     out.putInt(checkpoints.size()).putLong(spanSize);
-    for (int i = 0; i < checkpoints.size(); i++) {
+    for (int i = firstWritten(); i < checkpoints.size(); i++) {
       Checkpoint c = checkpoints.get(i);
       out.putLong(c.compressedOffset()).putLong(c.uncompressedOffset()).put((byte) c.bits());
       out.put(windows.get(i));
@@ -74,7 +101,11 @@ public final class GzipCheckpoints implements SpanLayout {
 
   /**
    * Decodes a blob. Blobs written by older SOCI versions leave out checkpoint 0 (their length is
-   * one entry short of the count); it is rebuilt as in 10, out 0, bits 0 with an empty window.
+   * one entry short of the count); it is rebuilt as in 10, out 0, bits 0 with an empty window,
+   * exactly as SOCI rebuilds it (its span 0 then starts at 10 and its digest covers bytes from 10
+   * on). The real header may be longer (FNAME, FEXTRA, ...): the layer is not at hand here, so
+   * {@link SpanExtractor} derives the header length from the layer's first bytes when it reads span
+   * 0 (see {@link #firstCheckpointRebuilt()}).
    */
   public static GzipCheckpoints decode(byte[] blob) throws ZtocException {
     if (blob.length < HEADER_SIZE) {
@@ -118,6 +149,6 @@ public final class GzipCheckpoints implements SpanLayout {
       in.get(window);
       windows.add(window);
     }
-    return new GzipCheckpoints(spanSize, checkpoints, windows);
+    return new GzipCheckpoints(spanSize, checkpoints, windows, withoutFirst);
   }
 }

@@ -92,12 +92,32 @@ public final class SpanExtractor {
     Checkpoint checkpoint = g.checkpoint(firstSpan);
     byte[] first = spans.next(ztoc.span(firstSpan));
     int skip = checkpoint.bits() == 0 ? 0 : 1;
+    if (firstSpan == 0 && g.firstCheckpointRebuilt()) {
+      skip += headerTail(checkpoint, first);
+    }
     try (var inflater = new CheckpointInflater(checkpoint, g.window(firstSpan), first[0])) {
       boolean more = inflater.feed(first, skip, first.length, sink);
       for (int id = firstSpan + 1; id <= lastSpan && more; id++) {
         byte[] bytes = spans.next(ztoc.span(id));
         more = inflater.feed(bytes, spans.overlap(), bytes.length, sink);
       }
+    }
+  }
+
+  /**
+   * For a rebuilt checkpoint 0 (an older SOCI blob without it), the header bytes past offset 10
+   * that start span 0: SOCI rebuilds it at 10, right only for a plain header. The layer's first
+   * bytes say how long the header really is; span 0's digest still covers them, as SOCI's does.
+   */
+  private int headerTail(Checkpoint checkpoint, byte[] span0) throws IOException {
+    byte[] fixed;
+    try (InputStream in = source.open(0, checkpoint.compressedOffset())) {
+      fixed = in.readNBytes((int) checkpoint.compressedOffset());
+    }
+    try {
+      return GzipHeaderTail.length(fixed, span0);
+    } catch (ZtocException e) {
+      throw new ZtocException("reading span 0 of layer " + what + ": " + e.getMessage(), e);
     }
   }
 

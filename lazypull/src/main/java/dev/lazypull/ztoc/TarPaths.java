@@ -1,5 +1,6 @@
 package dev.lazypull.ztoc;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -25,5 +26,16 @@ public final class TarPaths {
       }
     }
     return String.join("/", parts);
+  }
+
+  /**
+   * {@link #clean(String)} on name bytes, keeping every other byte exactly. Cleaning looks only at
+   * '/' and '.', which never occur inside a multi-byte UTF-8 sequence, so this equals cleaning the
+   * UTF-8 text when the name is UTF-8, and stays exact when it is not.
+   */
+  public static byte[] clean(byte[] name) {
+    // ISO-8859-1 maps each byte to one char and back, so the bytes survive the String round trip.
+    return clean(new String(name, StandardCharsets.ISO_8859_1))
+        .getBytes(StandardCharsets.ISO_8859_1);
   }
 }

@@ -2,7 +2,6 @@ package dev.lazypull.ztoc;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.HexFormat;
 
 /**
  * One PAX record of a tar entry as a zTOC stores it. The value is bytes: xattr values such as
@@ -26,14 +25,9 @@ public record Xattr(String key, byte[] value) {
     return value.clone();
   }
 
-  /** The value as text: UTF-8 when valid, else {@code hex:} and the bytes in hex. */
+  /** The value as text: see {@link ByteText#textOrHex}. */
   public String valueText() {
-    var decoder = StandardCharsets.UTF_8.newDecoder();
-    try {
-      return decoder.decode(java.nio.ByteBuffer.wrap(value)).toString();
-    } catch (java.nio.charset.CharacterCodingException e) {
-      return "hex:" + HexFormat.of().formatHex(value);
-    }
+    return ByteText.textOrHex(value);
   }
 
   /** True for records that are file extended attributes ({@code SCHILY.xattr.*}). */

@@ -91,12 +91,20 @@ public record Ztoc(
     };
   }
 
-  /** The file whose normalised path is {@code path} (leading slash optional), if listed. */
+  /**
+   * The file whose normalised path is {@code path} (leading slash optional), if listed. Matches
+   * names whose bytes are {@code path} in UTF-8; find other names with {@link #find(byte[])}.
+   */
   public java.util.Optional<FileMetadata> find(String path) {
-    String wanted = TarPaths.clean(path);
+    return find(path.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** The file whose normalised path bytes equal those of {@code path}, if listed. */
+  public java.util.Optional<FileMetadata> find(byte[] path) {
+    byte[] wanted = TarPaths.clean(path);
     FileMetadata found = null;
     for (FileMetadata file : files) {
-      if (file.path().equals(wanted)) {
+      if (java.util.Arrays.equals(file.pathBytes(), wanted)) {
         found = file; // a later entry for the same path replaces an earlier one
       }
     }

@@ -132,11 +132,11 @@ public final class ZtocBuilder {
       xattrs.add(new Xattr(record.getKey(), record.getValue()));
     }
     return new FileMetadata(
-        entry.name(),
+        entry.rawName(),
         entry.type(),
         entry.uncompressedOffset(),
         entry.size(),
-        entry.linkName(),
+        entry.rawLinkName(),
         entry.mode(),
         entry.uid(),
         entry.gid(),

@@ -107,16 +107,16 @@ public final class ZtocCodec {
     for (int i = 0; i < xattrs.length; i++) {
       Xattr x = f.xattrs().get(i);
       int key = b.createString(x.key());
-      int value = b.createString(java.nio.ByteBuffer.wrap(x.value()));
+      int value = b.createString(ByteBuffer.wrap(x.value()));
       b.startTable(2);
       b.addOffset(XATTR_VALUE, value, 0);
       b.addOffset(XATTR_KEY, key, 0);
       xattrs[i] = b.endTable();
     }
     int xattrVector = b.createVectorOfTables(xattrs);
-    int name = b.createString(f.name());
+    int name = b.createString(ByteBuffer.wrap(f.nameBytes()));
     int type = b.createString(f.type().ztocName());
-    int linkName = b.createString(f.linkName());
+    int linkName = b.createString(ByteBuffer.wrap(f.linkNameBytes()));
     int uname = b.createString(f.uname());
     int gname = b.createString(f.gname());
     int modTime = b.createString(f.modTime());
@@ -198,12 +198,12 @@ public final class ZtocCodec {
     List<FileMetadata> files = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       FlatTable f = toc.vectorTable(TOC_METADATA, i);
-      String name = f.getString(FM_NAME);
+      byte[] name = f.getStringBytes(FM_NAME);
       TarEntryType type;
       try {
         type = TarEntryType.fromZtocName(f.getString(FM_TYPE));
       } catch (IllegalArgumentException e) {
-        throw new ZtocException("entry '" + name + "': " + e.getMessage());
+        throw new ZtocException("entry '" + ByteText.textOrHex(name) + "': " + e.getMessage());
       }
       files.add(
           new FileMetadata(
@@ -211,7 +211,7 @@ public final class ZtocCodec {
               type,
               f.getLong(FM_OFFSET, 0),
               f.getLong(FM_SIZE, 0),
-              f.getString(FM_LINKNAME),
+              f.getStringBytes(FM_LINKNAME),
               f.getLong(FM_MODE, 0),
               f.getUnsignedInt(FM_UID),
               f.getUnsignedInt(FM_GID),

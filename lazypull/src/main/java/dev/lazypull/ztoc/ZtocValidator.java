@@ -34,7 +34,7 @@ final class ZtocValidator {
           || file.uncompressedEnd() < 0) {
         throw new ZtocException(
             "entry '"
-                + file.name()
+                + ByteText.textOrHex(file.nameBytes())
                 + "' at offset "
                 + file.uncompressedOffset()
                 + " size "

@@ -115,6 +115,32 @@ class RunCommandIT {
   }
 
   @Test
+  void run_commandNotInTheImageIs127WithOneLine() throws Exception {
+    Outcome outcome = run(image, "--", "nosuchcmd", "arg");
+    assertThat(outcome.exitCode()).isEqualTo(127);
+    assertThat(outcome.stderr().strip())
+        .contains("no executable 'nosuchcmd' on its PATH")
+        .doesNotContain("\n");
+    assertThat(run(image, "--", "/usr/bin/../bin/true").exitCode()).isZero();
+  }
+
+  @Test
+  void run_ttyWithoutATerminalIsRefused() throws Exception {
+    Outcome outcome = run("-t", image, "--", "true");
+    assertThat(outcome.exitCode()).isEqualTo(1);
+    assertThat(outcome.stderr()).contains("-t needs a terminal");
+  }
+
+  @Test
+  void run_imageWithoutIndexRunsAfterAFullFetchWithANotice() throws Exception {
+    Outcome outcome =
+        run(registry.reference("debian:minbase").toString(), "--", "cat", "/etc/debian_version");
+    assertThat(outcome.exitCode()).as(outcome.stderr()).isZero();
+    assertThat(outcome.stdout()).startsWith("12.");
+    assertThat(outcome.stderr()).contains("has no SOCI index");
+  }
+
+  @Test
   void run_removesWhatAKilledRunLeft() throws Exception {
     Path leftover = Files.createDirectories(scratch.resolve("run/runs/999999999-dead/lower"));
     Outcome outcome = run(image, "--", "true");
@@ -124,6 +150,35 @@ class RunCommandIT {
 
   private static boolean containerRunning() throws Exception {
     Process ps = new ProcessBuilder("pgrep", "-f", "^sleep 300$").start();
+    ps.getInputStream().readAllBytes();
+    return ps.waitFor() == 0;
+  }
+
+  @Test
+  void run_sigkillOfLazypullStopsTheContainer() throws Exception {
+    // kill -9 of `lazypull run` left the inner lazypull and the container running on.
+    Process process = start(image, "--", "sleep", "302");
+    for (int i = 0; i < 600 && !running("^sleep 302$"); i++) {
+      Thread.sleep(100);
+    }
+    assertThat(running("^sleep 302$")).as("the container started").isTrue();
+    process.destroyForcibly();
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    for (int i = 0; i < 300 && running("^sleep 302$"); i++) {
+      Thread.sleep(100);
+    }
+    assertThat(running("^sleep 302$")).as("the container was stopped").isFalse();
+    Path runs = scratch.resolve("run/runs");
+    for (int i = 0; i < 100 && Files.list(runs).findAny().isPresent(); i++) {
+      Thread.sleep(100);
+    }
+    try (var left = Files.list(runs)) {
+      assertThat(left).as("run directories left").isEmpty();
+    }
+  }
+
+  private static boolean running(String pattern) throws Exception {
+    Process ps = new ProcessBuilder("pgrep", "-f", pattern).start();
     ps.getInputStream().readAllBytes();
     return ps.waitFor() == 0;
   }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lazypull.testing.TestLayers;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -124,6 +125,49 @@ class ZtocCommandTest {
   }
 
   @Test
+  void getFile_layerWithNonUtf8Names_findsByUtf8PathOrHexAndInfoJsonEscapes() throws Exception {
+    byte[] latin1 = {'u', 's', 'r', '/', 'c', 'a', 'f', (byte) 0xe9};
+    var tar = TestLayers.tar().dir("usr/").file("usr/café", "utf-8 named\n");
+    tar.add(latin1, '0').data("latin-1 named\n".getBytes(StandardCharsets.UTF_8));
+    tar.add("usr/odd-link".getBytes(StandardCharsets.UTF_8), '2').linkTo(latin1);
+    Files.write(layer, TestLayers.gzip(tar.build().bytes()));
+    Path ztoc = tmp.resolve("layer.ztoc");
+    Path utf8Copy = tmp.resolve("utf8");
+    Path latin1Copy = tmp.resolve("latin1");
+    assertThat(run("ztoc", "create", layer.toString(), "-o", ztoc.toString())).isZero();
+
+    int byText =
+        run(
+            "ztoc",
+            "get-file",
+            ztoc.toString(),
+            layer.toString(),
+            "/usr/café",
+            "-o",
+            "" + utf8Copy);
+    int byHex =
+        run(
+            "ztoc",
+            "get-file",
+            ztoc.toString(),
+            layer.toString(),
+            "hex:7573722f636166e9",
+            "-o",
+            latin1Copy.toString());
+    out.getBuffer().setLength(0);
+    int info = run("ztoc", "info", ztoc.toString(), "--json");
+
+    assertThat(new int[] {byText, byHex, info}).as(err.toString()).containsOnly(0);
+    assertThat(Files.readString(utf8Copy)).isEqualTo("utf-8 named\n");
+    assertThat(Files.readString(latin1Copy)).isEqualTo("latin-1 named\n");
+    JsonNode files = new ObjectMapper().readTree(out.toString()).get("files");
+    assertThat(files.get(1).get("path").asText()).isEqualTo("/usr/café");
+    assertThat(files.get(2).get("name").asText()).isEqualTo("hex:7573722f636166e9");
+    assertThat(files.get(2).get("path").asText()).isEqualTo("hex:2f7573722f636166e9");
+    assertThat(files.get(3).get("linkname").asText()).isEqualTo("hex:7573722f636166e9");
+  }
+
+  @Test
   void getFile_symlinkOrMissing_failsWithOneLine() throws Exception {
     Path ztoc = tmp.resolve("layer.ztoc");
     run("ztoc", "create", layer.toString(), "-o", ztoc.toString());
@@ -163,5 +207,30 @@ class ZtocCommandTest {
     assertThat(run("ztoc", "info", bad.toString())).isEqualTo(1);
     assertThat(err.toString().strip().lines()).hasSize(1);
     assertThat(err.toString()).contains("bad.ztoc");
+  }
+
+  @Test
+  void info_nonexistentFileSaysNoSuchFile() {
+    Path missing = tmp.resolve("nonexistent.ztoc");
+    assertThat(run("ztoc", "info", missing.toString())).isEqualTo(1);
+    assertThat(err.toString())
+        .isEqualTo(
+            "lazypull ztoc info "
+                + missing
+                + ": "
+                + missing
+                + ": no such file or directory; check the path and its permissions"
+                + System.lineSeparator());
+  }
+
+  @Test
+  void create_outputInAMissingDirectoryFailsBeforeIndexing() {
+    Path output = tmp.resolve("nodir/x.ztoc");
+    Path notALayer = tmp.resolve("not-a-layer");
+    // The layer does not exist either: the output check must come first, or its error shows.
+    assertThat(run("ztoc", "create", "-o", output.toString(), notALayer.toString())).isEqualTo(1);
+    assertThat(err.toString())
+        .contains("the directory of output " + output + " does not exist")
+        .doesNotContain("no such file");
   }
 }

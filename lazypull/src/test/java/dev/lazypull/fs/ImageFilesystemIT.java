@@ -54,6 +54,7 @@ class ImageFilesystemIT {
     lower.dir("opaque/");
     lower.file("opaque/hidden", "hidden");
     lower.file("replaced", "old");
+    lower.fileEntry("secret", "s".getBytes()).mode(0600);
     var upper = TestLayers.tar();
     upper.whiteout("gone");
     upper.opaqueWhiteout("opaque");
@@ -84,6 +85,8 @@ class ImageFilesystemIT {
     }
     MergedTree tree = builder.build();
     root = Files.createDirectories(scratch.resolve("mnt"));
+    Files.setPosixFilePermissions(
+        scratch, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     mount =
         FuseMount.mount(
             root,
@@ -132,6 +135,24 @@ class ImageFilesystemIT {
             .start();
     assertThat(new String(process.getInputStream().readAllBytes())).isEqualTo("value");
     assertThat(process.waitFor()).isZero();
+  }
+
+  @Test
+  void mount_checksPermissionsForOtherUsers() throws Exception {
+    var asNobody =
+        new ProcessBuilder(
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "cat",
+                root.resolve("secret").toString(),
+                root.resolve("etc/os-release").toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(asNobody.getInputStream().readAllBytes());
+    assertThat(asNobody.waitFor()).isNotZero();
+    assertThat(out).contains("Permission denied").contains("ID=test");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.lazypull.fs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lazypull.cli.Main;
 import dev.lazypull.fuse.FuseMount;
@@ -204,6 +205,48 @@ class LazyMountIT {
   }
 
   @Test
+  void read_registryGoneFailsWithEioWithinTheTimeout() throws Exception {
+    ImageReference source = registry.reference("gone:src");
+    TestImage.push(
+        RegistryClient.create(RegistryOptions.defaults()),
+        source,
+        List.of(TestLayers.gzip(TestLayers.tar().file("big", BIG).build().bytes())));
+    assertThat(
+            lazypull(
+                "convert",
+                "--span-size",
+                "65536",
+                "--min-layer-size",
+                "0",
+                source.toString(),
+                registry.reference("gone:soci").toString()))
+        .isZero();
+    var proxy = CountingProxy.to(registry.port());
+    try (LazyImage image =
+        LazyImage.open(
+            RegistryClient.create(RegistryOptions.defaults()),
+            proxy.reference("gone:soci"),
+            new LazyImage.Options(
+                scratch.resolve("cache"), 1L << 30, Duration.ofSeconds(5), null, false))) {
+      Path mountPoint = Files.createDirectories(scratch.resolve("mnt"));
+      try (FuseMount mount =
+          FuseMount.mount(
+              mountPoint,
+              new ImageFilesystem(image.tree(), image.layers(), ino -> {}),
+              MountOptions.defaults("lazypull-test", "lazypull"))) {
+        proxy.close();
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> Files.readAllBytes(mountPoint.resolve("big")))
+            .isInstanceOf(java.io.IOException.class)
+            .hasMessageContaining("Input/output error");
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+            .as("a read must not hang when the registry is gone")
+            .isLessThan(Duration.ofSeconds(120));
+      }
+    }
+  }
+
+  @Test
   void mount_debianImageMatchesUmociUnpack() throws Exception {
     Path layout = DebianImages.minbase();
     ImageReference source = registry.reference("debian:minbase");
@@ -229,6 +272,44 @@ class LazyMountIT {
               new ImageFilesystem(image.tree(), image.layers(), ino -> {}),
               MountOptions.defaults("lazypull-test", "lazypull"))) {
         assertSameTree(mountPoint, unpacked);
+      }
+    }
+  }
+
+  @Test
+  void mount_daemonOfAnUnknownImageOnAMountedDirIsRefused() throws Exception {
+    // `mount --daemon` took the existing mount for its child's and said "mounted" for any image.
+    ImageReference source = registry.reference("twice:src");
+    TestImage.push(
+        RegistryClient.create(RegistryOptions.defaults()),
+        source,
+        List.of(TestLayers.gzip(TestLayers.tar().file("f", "x").build().bytes())));
+    try (LazyImage image =
+        open(RegistryClient.create(RegistryOptions.defaults()), source, 1 << 20)) {
+      Path mountPoint = Files.createDirectories(scratch.resolve("mnt"));
+      try (FuseMount mount =
+          FuseMount.mount(
+              mountPoint,
+              new ImageFilesystem(image.tree(), image.layers(), ino -> {}),
+              MountOptions.defaults("lazypull-test", "lazypull"))) {
+        var err = new java.io.StringWriter();
+        var commandLine = Main.newCommandLine();
+        commandLine.setErr(new java.io.PrintWriter(err));
+        int code =
+            commandLine.execute(
+                "mount",
+                "--daemon",
+                registry.reference("nope:x").toString(),
+                mountPoint.toString());
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString().strip())
+            .contains("already holds a lazypull mount")
+            .doesNotContain("\n");
+        long mounts =
+            Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .filter(l -> l.contains(" " + mountPoint + " "))
+                .count();
+        assertThat(mounts).isEqualTo(1);
       }
     }
   }

@@ -86,4 +86,31 @@ class RuntimeSpecTest {
     assertThatThrownBy(() -> new RuntimeSpec().build(IMAGE, opts, ROOT, "/r", "h", Map.of()))
         .hasMessageContaining("SRC:DST");
   }
+
+  @Test
+  void build_bindDestinationRelativeIsRefused() {
+    var opts =
+        new RunOptions(
+            null, List.of(), List.of(), null, null, List.of("/etc:relative"), false, false);
+    assertThatThrownBy(() -> new RuntimeSpec().build(IMAGE, opts, ROOT, "/r", "h", Map.of()))
+        .hasMessageContaining("'/etc:relative'")
+        .hasMessageContaining("absolute");
+  }
+
+  @Test
+  void build_workdirRelativeIsRefused() {
+    var opts =
+        new RunOptions(null, List.of(), List.of(), "relative", null, List.of(), false, false);
+    assertThatThrownBy(() -> new RuntimeSpec().build(IMAGE, opts, ROOT, "/r", "h", Map.of()))
+        .hasMessageContaining("-w 'relative'");
+  }
+
+  @Test
+  void processEnv_emptyNameIsRefused() {
+    assertThatThrownBy(
+            () ->
+                RuntimeSpec.processEnv(
+                    IMAGE, options(null, List.of(), List.of("=x")), ROOT, Map.of()))
+        .hasMessageContaining("-e '=x'");
+  }
 }

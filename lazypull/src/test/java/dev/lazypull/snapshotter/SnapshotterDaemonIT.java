@@ -61,7 +61,7 @@ class SnapshotterDaemonIT {
     var builder = new ProcessBuilder(command);
     if (remote) {
       // The daemon as the systemd unit runs it: structured JSON log lines.
-      builder.environment().put("LAZYPULL_LOG", "info");
+      builder.environment().put("LAZYPULL_LOG_LEVEL", "info");
       builder.environment().put("LAZYPULL_LOG_FORMAT", "JSON");
     }
     Process daemon =

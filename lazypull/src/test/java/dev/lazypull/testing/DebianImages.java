@@ -11,10 +11,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Real Debian container images for tests, built by {@code scripts/build-image.sh} as OCI image
- * layouts and cached under /var/cache/lazypull/images, so only the first run pays for debootstrap.
- * Recipes: {@code minbase} (one layer, about 46 MiB gzip), {@code python} (base +
- * python3/numpy/scipy layer, about 245 MiB), {@code jdk} (base + openjdk-17-jdk-headless).
+ * Real Debian bookworm images for tests, built by {@code scripts/build-image.sh} as OCI image
+ * layouts and cached under /var/cache/lazypull/images, so only the first run pays for debootstrap
+ * (about a minute for minbase, three for python). Recipes, gzip sizes: {@code minbase} (1 layer, 47
+ * MiB), {@code python} (minbase + python3/numpy/scipy, 245 MiB), {@code jdk} (minbase +
+ * openjdk-17-jdk-headless + maven/gradle, 296 MiB). See docs/test-images.md.
  */
 public final class DebianImages {
   /** The tag every built layout carries in its index.json. */

@@ -66,12 +66,20 @@ public final class TestLayers {
 
   /** Gzips {@code tar} as several concatenated members, cut at the given uncompressed offsets. */
   public static byte[] gzipMembers(byte[] tar, long... cuts) {
+    return gzipMembersPadded(tar, 0, cuts);
+  }
+
+  /** Like {@link #gzipMembers} with {@code zeros} zero bytes after every member but the last. */
+  public static byte[] gzipMembersPadded(byte[] tar, int zeros, long... cuts) {
     var out = new ByteArrayOutputStream();
     long start = 0;
     for (int i = 0; i <= cuts.length; i++) {
       long end = i < cuts.length ? cuts[i] : tar.length;
       byte[] part = java.util.Arrays.copyOfRange(tar, (int) start, (int) end);
       out.writeBytes(gzip(part));
+      if (i < cuts.length) {
+        out.writeBytes(new byte[zeros]);
+      }
       start = end;
     }
     return out.toByteArray();
@@ -135,6 +143,18 @@ public final class TestLayers {
     Entry(byte[] rawName, char typeFlag) {
       this.rawName = rawName;
       this.typeFlag = typeFlag;
+    }
+
+    /** Sets the entry's data. */
+    public Entry data(byte[] data) {
+      this.data = data.clone();
+      return this;
+    }
+
+    /** Sets the link target bytes (for '1' and '2' entries), UTF-8 or not. */
+    public Entry linkTo(byte[] rawLinkName) {
+      this.rawLinkName = rawLinkName.clone();
+      return this;
     }
 
     public Entry mode(long mode) {

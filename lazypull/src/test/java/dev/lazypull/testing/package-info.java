@@ -1,4 +1,7 @@
-/** Test helpers shared by the test suites of several packages (layers generated in code). */
+/**
+ * Test helpers shared by several packages: layers generated in code, and real parts (Debian images,
+ * registries).
+ */
 @NullMarked
 package dev.lazypull.testing;
 

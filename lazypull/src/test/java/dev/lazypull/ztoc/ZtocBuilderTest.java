@@ -153,6 +153,22 @@ class ZtocBuilderTest {
   }
 
   @Test
+  void extract_zeroPaddingBetweenMembers_isSkipped() throws Exception {
+    byte[] tar = mixedTar().bytes();
+    // Members cut inside spans and near span starts, each followed by padding of varying sizes.
+    for (int zeros : new int[] {1, 7, 4096}) {
+      byte[] layer = TestLayers.gzipMembersPadded(tar, zeros, 100_000, 100_512, 1_500_001);
+
+      Ztoc ztoc = build(layer, SPAN);
+
+      assertThat(ztoc.uncompressedArchiveSize()).isEqualTo(tar.length);
+      assertEveryFileExtracts(ztoc, layer, tar);
+      var extractor = new SpanExtractor(ztoc, new ByteArrayRangeSource(layer), "padded");
+      assertThat(extract(extractor, 0, tar.length)).as("%d zeros", zeros).isEqualTo(tar);
+    }
+  }
+
+  @Test
   void build_uncompressedTar_usesTarSpansAndExtracts() throws Exception {
     var builder = TestLayers.tar();
     // Header 512 + data: the second file's data starts exactly at the span boundary.

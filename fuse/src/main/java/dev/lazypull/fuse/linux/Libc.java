@@ -64,6 +64,11 @@ public final class Libc {
       bind("mount", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
   private static final MethodHandle UMOUNT2 = bind("umount2", JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle STAT = bind("stat", JAVA_INT, ADDRESS, ADDRESS);
+  private static final MethodHandle STATFS = bind("statfs", JAVA_INT, ADDRESS, ADDRESS);
+
+  /** sizeof(struct statfs) on x86_64 and arm64 Linux. */
+  private static final long STATFS_SIZE = 120;
+
   private static final MethodHandle FADVISE =
       bind("posix_fadvise", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT);
   private static final MethodHandle GETUID =
@@ -208,6 +213,22 @@ public final class Libc {
     try (var arena = Arena.ofConfined()) {
       int result =
           (int) STAT.invokeExact(state, arena.allocateFrom(path), arena.allocate(STAT_SIZE));
+      return result < 0 ? -errno(state) : result;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /**
+   * Returns 0 if {@code statfs(path)} succeeds, else {@code -errno}. Unlike stat, statfs always
+   * asks the FUSE server, so a dead connection shows as ENOTCONN even while the kernel still holds
+   * cached attributes of the mount's root.
+   */
+  public static int statfsErrno(String path) {
+    var state = STATE.get();
+    try (var arena = Arena.ofConfined()) {
+      int result =
+          (int) STATFS.invokeExact(state, arena.allocateFrom(path), arena.allocate(STATFS_SIZE));
       return result < 0 ? -errno(state) : result;
     } catch (Throwable t) {
       throw new AssertionError(t);

@@ -72,7 +72,7 @@ class FuseMountIT {
     } finally {
       server.destroyForcibly();
     }
-    assertThat(Libc.statErrno(mountPoint.toString())).isEqualTo(-Errno.ENOTCONN);
+    assertThat(Libc.statfsErrno(mountPoint.toString())).isEqualTo(-Errno.ENOTCONN);
 
     try (var mount = FuseMount.mount(mountPoint, mirror(), options())) {
       assertThat(Files.readString(mountPoint.resolve("a.txt"))).isEqualTo("hello\n");

@@ -38,6 +38,11 @@ public final class SpanCache {
   private final AtomicLong hits = new AtomicLong();
   private final AtomicLong misses = new AtomicLong();
 
+  /** Open descriptors of recently read spans, so a sequential reader does not reopen them. */
+  private final Map<SpanKey, FileChannel> channels = new ConcurrentHashMap<>();
+
+  private static final int MAX_OPEN_CHANNELS = 64;
+
   private static final class CachedSpan {
     final long size;
     volatile long lastUse;
@@ -116,7 +121,8 @@ public final class SpanCache {
       return -1;
     }
     span.lastUse = useClock.incrementAndGet();
-    try (FileChannel channel = FileChannel.open(pathOf(key), StandardOpenOption.READ)) {
+    try {
+      FileChannel channel = channel(key);
       int total = 0;
       long position = offsetInSpan;
       while (into.hasRemaining()) {
@@ -129,11 +135,47 @@ public final class SpanCache {
       }
       hits.incrementAndGet();
       return total;
-    } catch (NoSuchFileException e) {
-      spans.remove(key); // evicted between the lookup and the open
+    } catch (NoSuchFileException | java.nio.channels.ClosedChannelException e) {
+      // Evicted between the lookup and the read: the caller fetches the span again.
+      forget(key);
       misses.incrementAndGet();
       return -1;
     }
+  }
+
+  private FileChannel channel(SpanKey key) throws IOException {
+    FileChannel channel = channels.get(key);
+    if (channel != null) {
+      return channel;
+    }
+    if (channels.size() >= MAX_OPEN_CHANNELS) {
+      for (SpanKey open : List.copyOf(channels.keySet())) {
+        closeChannel(open);
+      }
+    }
+    FileChannel opened = FileChannel.open(pathOf(key), StandardOpenOption.READ);
+    FileChannel raced = channels.putIfAbsent(key, opened);
+    if (raced != null) {
+      opened.close();
+      return raced;
+    }
+    return opened;
+  }
+
+  private void closeChannel(SpanKey key) {
+    FileChannel channel = channels.remove(key);
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        log.debug("closing cached span {}: {}", key, e.getMessage());
+      }
+    }
+  }
+
+  private void forget(SpanKey key) {
+    spans.remove(key);
+    closeChannel(key);
   }
 
   /**
@@ -187,6 +229,7 @@ public final class SpanCache {
       }
       if (spans.remove(entry.getKey(), entry.getValue())) {
         totalBytes.addAndGet(-entry.getValue().size);
+        closeChannel(entry.getKey());
         try {
           Files.deleteIfExists(pathOf(entry.getKey()));
         } catch (IOException e) {

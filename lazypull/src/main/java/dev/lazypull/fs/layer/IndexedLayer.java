@@ -288,6 +288,9 @@ public final class IndexedLayer implements LayerReader {
   private void store(int id, ByteBuffer data) {
     try {
       cache.put(new SpanKey(layerDigest.hex(), id), data);
+    } catch (java.nio.channels.ClosedByInterruptException e) {
+      // The background fetcher was stopped in the middle of a write: the temporary file is
+      // gone and nothing is cached, which is all there is to it.
     } catch (IOException e) {
       counters.cacheWriteFailures.incrementAndGet();
       if (!cacheWriteWarned) {

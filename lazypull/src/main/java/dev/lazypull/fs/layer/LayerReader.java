@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /** Reads a layer's uncompressed tar stream by offset. Thread-safe. */
-public sealed interface LayerReader permits IndexedLayer, LocalLayer {
+public sealed interface LayerReader permits IndexedLayer, LocalLayer, EstargzLayer {
 
   /**
    * Fills {@code into} from {@code uncompressedOffset} on, stopping early only at the end of the
@@ -17,6 +17,15 @@ public sealed interface LayerReader permits IndexedLayer, LocalLayer {
 
   /** The length of the uncompressed tar stream. */
   long uncompressedSize();
+
+  /**
+   * Whether a regular file's data offset is preceded by its tar header in this stream, so that the
+   * header can be checked against the index before the first read. True for tar-offset layers;
+   * false for eStargz, whose offsets are into its files' own bytes.
+   */
+  default boolean dataFollowsTarHeader() {
+    return true;
+  }
 
   /** Names the layer in messages: its digest. */
   String describe();

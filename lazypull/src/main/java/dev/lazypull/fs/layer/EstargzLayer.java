@@ -1,0 +1,296 @@
+package dev.lazypull.fs.layer;
+
+import dev.lazypull.estargz.ChunkDecoder;
+import dev.lazypull.estargz.ChunkDigestMismatchException;
+import dev.lazypull.estargz.EstargzIndex;
+import dev.lazypull.estargz.EstargzReader;
+import dev.lazypull.estargz.FileChunk;
+import dev.lazypull.estargz.TocEntry;
+import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.fs.cache.SpanKey;
+import dev.lazypull.oci.Digest;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An eStargz layer read chunk by chunk through its verified TOC. Its data is not one range of an
+ * uncompressed tar, so the layer offers a stream of its own to {@link LayerReader} callers: every
+ * regular file's bytes laid end to end in TOC order, the landmarks left out ({@link
+ * #dataOffset(String)} says where a file starts). A read finds the chunks it touches; each missing
+ * chunk is one ranged GET of its gzip member(s), checked against its {@code chunkDigest} before it
+ * is served or cached.
+ *
+ * <p>Chunk states, as for spans: absent → fetching (one future in {@code inFlight}) → cached, or
+ * back to absent when the fetch fails.
+ */
+public final class EstargzLayer implements LayerReader {
+  private static final Logger log = LoggerFactory.getLogger(EstargzLayer.class);
+
+  /** The start-up set is fetched in one request only up to this size; larger sets are skipped. */
+  private static final long MAX_PREFETCH_BYTES = 256L << 20;
+
+  private final Digest layerDigest;
+  private final EstargzReader reader;
+  private final CompressedBytes source;
+  private final SpanCache cache;
+  private final FetchCounters counters;
+  private final Duration readTimeout;
+  private final String cacheKeyHex;
+  private final List<FileChunk> chunks = new ArrayList<>();
+  private final TreeMap<Long, Integer> chunkByDataOffset = new TreeMap<>();
+  private final Map<String, Long> fileDataOffsets = new HashMap<>();
+  private final long dataSize;
+  private final Map<Integer, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
+  private volatile @Nullable String badReason;
+  private volatile boolean cacheWriteWarned;
+
+  public EstargzLayer(
+      Digest layerDigest,
+      EstargzReader reader,
+      CompressedBytes source,
+      SpanCache cache,
+      FetchCounters counters,
+      Duration readTimeout) {
+    this.layerDigest = layerDigest;
+    this.reader = reader;
+    this.source = source;
+    this.cache = cache;
+    this.counters = counters;
+    this.readTimeout = readTimeout;
+    // Chunks are cached under a key of their own so that they never meet a zTOC's spans of the
+    // same layer, which are numbered differently.
+    this.cacheKeyHex =
+        Digest.sha256(("estargz-chunks:" + layerDigest).getBytes(StandardCharsets.UTF_8)).hex();
+    long dataOffset = 0;
+    EstargzIndex index = reader.index();
+    for (TocEntry entry : index.entries().values()) {
+      List<FileChunk> fileChunks = index.chunks(entry.cleanName());
+      if (fileChunks.isEmpty() || EstargzIndex.isFormatEntry(entry.cleanName())) {
+        continue;
+      }
+      fileDataOffsets.put(entry.cleanName(), dataOffset);
+      for (FileChunk chunk : fileChunks) {
+        chunkByDataOffset.put(dataOffset + chunk.fileOffset(), chunks.size());
+        chunks.add(chunk);
+      }
+      dataOffset += entry.size();
+    }
+    this.dataSize = dataOffset;
+  }
+
+  public EstargzIndex index() {
+    return reader.index();
+  }
+
+  /** Where a regular file's bytes start in this layer's data stream; 0 for an empty file. */
+  public long dataOffset(String cleanName) {
+    return fileDataOffsets.getOrDefault(cleanName, 0L);
+  }
+
+  @Override
+  public long uncompressedSize() {
+    return dataSize;
+  }
+
+  @Override
+  public String describe() {
+    return layerDigest.toString();
+  }
+
+  @Override
+  public boolean dataFollowsTarHeader() {
+    // Offsets are into the files' own bytes, and every chunk is checked against the verified
+    // TOC: there is no tar header to look at, and no need for it.
+    return false;
+  }
+
+  @Override
+  public void markBad(String reason) {
+    if (badReason == null) {
+      badReason = reason;
+      log.error("layer {} marked bad, its reads fail with EIO: {}", layerDigest, reason);
+    }
+  }
+
+  @Override
+  public int read(long dataOffset, ByteBuffer into) throws IOException {
+    String reason = badReason;
+    if (reason != null) {
+      throw new BadLayerException("layer " + layerDigest + " is marked bad: " + reason);
+    }
+    long end = Math.min(dataSize, dataOffset + into.remaining());
+    long position = dataOffset;
+    while (position < end) {
+      var found = chunkByDataOffset.floorEntry(position);
+      if (found == null) {
+        throw new IOException("layer " + layerDigest + " has no chunk at data offset " + position);
+      }
+      FileChunk chunk = chunks.get(found.getValue());
+      long offsetInChunk = position - found.getKey();
+      int length = (int) (Math.min(end, found.getKey() + chunk.size()) - position);
+      copyChunk(found.getValue(), offsetInChunk, into.slice(into.position(), length));
+      into.position(into.position() + length);
+      position += length;
+    }
+    return (int) (position - dataOffset);
+  }
+
+  private void copyChunk(int id, long offsetInChunk, ByteBuffer target) throws IOException {
+    int length = target.remaining();
+    if (cache.read(key(id), offsetInChunk, target) == length) {
+      return;
+    }
+    target.clear();
+    ByteBuffer data = ensure(id);
+    target.put(data.slice((int) offsetInChunk, length));
+  }
+
+  /** The chunk's verified bytes: fetched by this caller or by the one already fetching it. */
+  private ByteBuffer ensure(int id) throws IOException {
+    var future = new CompletableFuture<ByteBuffer>();
+    var existing = inFlight.putIfAbsent(id, future);
+    if (existing != null) {
+      return await(id, existing);
+    }
+    try {
+      ByteBuffer data = fetchChunk(id);
+      future.complete(data);
+      return data;
+    } catch (IOException | RuntimeException e) {
+      future.completeExceptionally(e);
+      throw e;
+    } finally {
+      inFlight.remove(id);
+    }
+  }
+
+  private ByteBuffer fetchChunk(int id) throws IOException {
+    FileChunk chunk = chunks.get(id);
+    ByteBuffer data;
+    try {
+      data = decode(chunk, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
+    } catch (ChunkDigestMismatchException first) {
+      counters.digestMismatches.incrementAndGet();
+      log.warn("{}; fetching it again", first.getMessage());
+      try {
+        data = decode(chunk, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
+      } catch (ChunkDigestMismatchException again) {
+        counters.digestMismatches.incrementAndGet();
+        log.error("{}; the read fails with EIO", again.getMessage());
+        throw again;
+      }
+    }
+    store(id, data);
+    counters.onDemandSpans.incrementAndGet();
+    return data;
+  }
+
+  private ByteBuffer decode(FileChunk chunk, byte[] compressed, int from) throws IOException {
+    return ByteBuffer.wrap(
+            ChunkDecoder.decode(
+                chunk, compressed, from, (int) chunk.compressedLength(), describe()))
+        .asReadOnlyBuffer();
+  }
+
+  /**
+   * Fetches the start-up files (every chunk before {@code .prefetch.landmark}) in one ranged GET
+   * and caches them, verified. Returns the number of chunks prefetched; 0 when the layer has no
+   * prefetch landmark.
+   */
+  public int prefetchStartupFiles() throws IOException {
+    long prefetchEnd = reader.index().prefetchEnd();
+    List<Integer> ids = new ArrayList<>();
+    long start = Long.MAX_VALUE;
+    for (int id = 0; id < chunks.size(); id++) {
+      FileChunk chunk = chunks.get(id);
+      if (chunk.compressedEnd() <= prefetchEnd && !cache.contains(key(id))) {
+        ids.add(id);
+        start = Math.min(start, chunk.compressedOffset());
+      }
+    }
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    if (prefetchEnd - start > MAX_PREFETCH_BYTES) {
+      log.warn(
+          "layer {}: the start-up set is {} bytes, more than {}; not prefetched",
+          layerDigest,
+          prefetchEnd - start,
+          MAX_PREFETCH_BYTES);
+      return 0;
+    }
+    byte[] compressed = fetch(start, prefetchEnd);
+    for (int id : ids) {
+      FileChunk chunk = chunks.get(id);
+      store(id, decode(chunk, compressed, (int) (chunk.compressedOffset() - start)));
+      counters.backgroundSpans.incrementAndGet();
+    }
+    log.info("layer {}: prefetched {} start-up chunks", layerDigest, ids.size());
+    return ids.size();
+  }
+
+  private byte[] fetch(long compressedStart, long compressedEnd) throws IOException {
+    byte[] bytes = source.fetch(compressedStart, (int) (compressedEnd - compressedStart));
+    counters.requests.incrementAndGet();
+    counters.compressedBytes.addAndGet(bytes.length);
+    return bytes;
+  }
+
+  private ByteBuffer await(int id, CompletableFuture<ByteBuffer> future) throws IOException {
+    try {
+      return future.get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(chunks.get(id).describe() + " of layer " + layerDigest + " failed", e);
+    } catch (TimeoutException e) {
+      throw new IOException(
+          chunks.get(id).describe()
+              + " of layer "
+              + layerDigest
+              + " did not arrive within "
+              + readTimeout.toSeconds()
+              + " s; the registry may be slow or down",
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for a chunk of " + layerDigest);
+    }
+  }
+
+  private void store(int id, ByteBuffer data) {
+    try {
+      cache.put(key(id), data);
+    } catch (IOException e) {
+      counters.cacheWriteFailures.incrementAndGet();
+      if (!cacheWriteWarned) {
+        cacheWriteWarned = true;
+        log.warn(
+            "cannot write to the chunk cache ({}); serving layer {} uncached",
+            e.getMessage(),
+            layerDigest);
+      }
+    }
+  }
+
+  private SpanKey key(int id) {
+    return new SpanKey(cacheKeyHex, id);
+  }
+}

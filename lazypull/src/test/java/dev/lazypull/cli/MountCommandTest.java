@@ -1,0 +1,34 @@
+package dev.lazypull.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MountCommandTest {
+  @TempDir Path tmp;
+
+  @Test
+  void mount_mountPointIsAFileIsOneLineNamingIt() throws Exception {
+    Path file = Files.writeString(tmp.resolve("afile"), "x");
+    var err = new StringWriter();
+    var commandLine = Main.newCommandLine();
+    commandLine.setErr(new PrintWriter(err));
+
+    int code = commandLine.execute("mount", "127.0.0.1:1/x:y", file.toString());
+
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString())
+        .isEqualTo(
+            "lazypull mount 127.0.0.1:1/x:y "
+                + file
+                + ": "
+                + file
+                + " is not a directory; give a directory (or a new path) as the mount point"
+                + System.lineSeparator());
+  }
+}

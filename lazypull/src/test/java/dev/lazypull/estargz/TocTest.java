@@ -1,0 +1,103 @@
+package dev.lazypull.estargz;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TocTest {
+  private static byte[] json(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void parse_unknownFieldsAndBase64Xattrs_readsTheKnownOnes() throws Exception {
+    Toc toc =
+        Toc.parse(
+            json(
+                """
+                {"version":1,"entries":[{"name":"./a","type":"reg","size":3,"NumLink":2,
+                "xattrs":{"user.k":"dmFsdWU="},"offset":10,"chunkDigest":"sha256:x",
+                "somethingNew":{"nested":true}}]}"""));
+
+    TocEntry entry = toc.entries().getFirst();
+    assertThat(entry.cleanName()).isEqualTo("a");
+    assertThat(entry.size()).isEqualTo(3);
+    assertThat(entry.xattrs()).containsKey("user.k");
+    assertThat(new String(entry.xattrs().get("user.k"), StandardCharsets.UTF_8)).isEqualTo("value");
+  }
+
+  @Test
+  void parse_otherVersionOrNotJson_refused() {
+    assertThatThrownBy(() -> Toc.parse(json("{\"version\":2,\"entries\":[]}")))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining("version 2");
+    assertThatThrownBy(() -> Toc.parse(json("{\"version\":1,")))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining("not valid eStargz TOC JSON");
+  }
+
+  @Test
+  void toJson_defaultsLeftOutAndXattrsInBase64_parsesBack() throws Exception {
+    var entry =
+        new TocEntry(
+            "etc/",
+            "dir",
+            0,
+            "2023-11-14T22:13:20Z",
+            null,
+            0755,
+            0,
+            0,
+            null,
+            null,
+            0,
+            0,
+            0,
+            0,
+            Map.of("user.k", "value".getBytes(StandardCharsets.UTF_8)),
+            null,
+            0,
+            0,
+            null);
+    byte[] bytes = new Toc(1, java.util.List.of(entry)).toJson();
+    String text = new String(bytes, StandardCharsets.UTF_8);
+
+    assertThat(text).contains("\"dmFsdWU=\"").doesNotContain("uid").doesNotContain("linkName");
+    assertThat(Toc.parse(bytes).entries().getFirst().mode()).isEqualTo(0755);
+  }
+
+  @Test
+  void cleanName_prefixesAndTrailingSlashes_removed() {
+    assertThat(TocEntry.cleanName("./")).isEmpty();
+    assertThat(TocEntry.cleanName("./usr/bin/")).isEqualTo("usr/bin");
+    assertThat(TocEntry.cleanName("/etc/passwd")).isEqualTo("etc/passwd");
+  }
+
+  @Test
+  void footer_encodeDecode_roundTripsAndIs51Bytes() throws Exception {
+    byte[] footer = Footer.encode(0x1234abcdL);
+
+    assertThat(footer).hasSize(Footer.SIZE);
+    assertThat(Footer.decode(footer)).isEqualTo(new Footer.Found(0x1234abcdL, Footer.SIZE));
+    assertThat(
+            new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(footer))
+                .readAllBytes())
+        .as("the footer is an empty gzip member any gunzip reads")
+        .isEmpty();
+  }
+
+  @Test
+  void footer_upperCaseHexOrNoMagic_refused() {
+    byte[] upper = Footer.encode(0xabcL);
+    for (int i = 16; i < 32; i++) {
+      upper[i] = (byte) Character.toUpperCase(upper[i]);
+    }
+    assertThatThrownBy(() -> Footer.decode(upper)).isInstanceOf(EstargzException.class);
+    byte[] noMagic = Footer.encode(1);
+    noMagic[33] = 'X';
+    assertThatThrownBy(() -> Footer.decode(noMagic)).isInstanceOf(EstargzException.class);
+  }
+}

@@ -1,0 +1,139 @@
+package dev.lazypull.fs.layer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lazypull.estargz.ChunkDigestMismatchException;
+import dev.lazypull.estargz.EstargzReader;
+import dev.lazypull.estargz.EstargzWriter;
+import dev.lazypull.estargz.FileChunk;
+import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.oci.Digest;
+import dev.lazypull.testing.TestLayers;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.Deflater;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EstargzLayerTest {
+  private static final int CHUNK = 16 << 10;
+  private static final byte[] A = TestLayers.randomBytes(1, 5 * CHUNK + 7);
+  private static final byte[] B = TestLayers.textBytes(2, 40_000);
+
+  @TempDir Path temp;
+
+  private final AtomicInteger fetches = new AtomicInteger();
+
+  private byte[] blob(List<String> prefetch) throws Exception {
+    Path tar = temp.resolve("layer.tar");
+    Files.write(
+        tar,
+        TestLayers.tar()
+            .dir("d/")
+            .file("d/a", A)
+            .file("d/empty", new byte[0])
+            .file("d/b", B)
+            .build()
+            .bytes());
+    var out = new ByteArrayOutputStream();
+    new EstargzWriter(new EstargzWriter.Options(CHUNK, prefetch, Deflater.BEST_SPEED))
+        .write(tar, out);
+    return out.toByteArray();
+  }
+
+  private EstargzLayer open(byte[] blob) throws Exception {
+    CompressedBytes source =
+        (offset, length) -> {
+          fetches.incrementAndGet();
+          return Arrays.copyOfRange(blob, (int) offset, (int) offset + length);
+        };
+    var reader = EstargzReader.open(source::fetch, blob.length, null, true, "test");
+    fetches.set(0);
+    return new EstargzLayer(
+        Digest.sha256(blob),
+        reader,
+        source,
+        SpanCache.open(temp.resolve("cache"), 1 << 30),
+        new FetchCounters(),
+        Duration.ofSeconds(10));
+  }
+
+  @Test
+  void read_acrossChunksAndFiles_servesTheFilesBytesEndToEnd() throws Exception {
+    EstargzLayer layer = open(blob(List.of()));
+
+    assertThat(layer.uncompressedSize()).isEqualTo(A.length + B.length);
+    long a = layer.dataOffset("d/a");
+    long b = layer.dataOffset("d/b");
+    ByteBuffer middle = ByteBuffer.allocate(3 * CHUNK);
+    assertThat(layer.read(a + CHUNK / 2, middle)).isEqualTo(3 * CHUNK);
+    assertThat(middle.array()).isEqualTo(Arrays.copyOfRange(A, CHUNK / 2, CHUNK / 2 + 3 * CHUNK));
+    assertThat(fetches).hasValue(4);
+
+    ByteBuffer whole = ByteBuffer.allocate(B.length);
+    layer.read(b, whole);
+    assertThat(whole.array()).isEqualTo(B);
+    ByteBuffer again = ByteBuffer.allocate(CHUNK);
+    layer.read(a + CHUNK, again);
+    assertThat(fetches).as("cached chunks are not fetched again").hasValue(4 + 3);
+    assertThat(layer.dataFollowsTarHeader()).isFalse();
+  }
+
+  @Test
+  void read_pastTheEnd_stopsAtTheLayerEnd() throws Exception {
+    EstargzLayer layer = open(blob(List.of()));
+    ByteBuffer tail = ByteBuffer.allocate(100);
+
+    assertThat(layer.read(layer.uncompressedSize() - 10, tail)).isEqualTo(10);
+  }
+
+  @Test
+  void prefetchStartupFiles_listedFiles_fetchedInOneRequestAndServedFromCache() throws Exception {
+    EstargzLayer layer = open(blob(List.of("d/a")));
+
+    assertThat(layer.prefetchStartupFiles()).isEqualTo(6);
+    assertThat(fetches).hasValue(1);
+    ByteBuffer all = ByteBuffer.allocate(A.length);
+    layer.read(layer.dataOffset("d/a"), all);
+    assertThat(all.array()).isEqualTo(A);
+    assertThat(fetches).hasValue(1);
+  }
+
+  @Test
+  void prefetchStartupFiles_noLandmark_fetchesNothing() throws Exception {
+    EstargzLayer layer = open(blob(List.of()));
+
+    assertThat(layer.prefetchStartupFiles()).isZero();
+    assertThat(fetches).hasValue(0);
+  }
+
+  @Test
+  void read_chunkNotMatchingItsDigest_failsNamingTheChunk() throws Exception {
+    byte[] blob = blob(List.of());
+    EstargzLayer clean = open(blob);
+    FileChunk second = clean.index().chunks("d/a").get(1);
+    byte[] corrupt = blob.clone();
+    // Swap chunk 1's member for chunk 2's: valid gzip of the same size, the wrong bytes.
+    FileChunk third = clean.index().chunks("d/a").get(2);
+    assertThat(third.compressedLength()).isEqualTo(second.compressedLength());
+    System.arraycopy(
+        blob,
+        (int) third.compressedOffset(),
+        corrupt,
+        (int) second.compressedOffset(),
+        (int) second.compressedLength());
+    EstargzLayer layer = open(corrupt);
+
+    assertThatThrownBy(() -> layer.read(layer.dataOffset("d/a") + CHUNK, ByteBuffer.allocate(10)))
+        .isInstanceOf(ChunkDigestMismatchException.class)
+        .hasMessageContaining("chunk 1 (file bytes " + CHUNK)
+        .hasMessageContaining(second.digest().toString());
+  }
+}
