@@ -71,6 +71,8 @@ public final class Snapshotter implements AutoCloseable {
   public synchronized List<MountSpec> prepare(String key, String parent, Map<String, String> labels)
       throws SnapshotException, IOException {
     var request = RemoteLayerMounter.LayerRequest.of(labels);
+    // TODO: the lock is held while the layer's index is fetched and mounted, so pulls of
+    // different images wait for each other; reserve the target name and mount outside the lock.
     if (remote != null && request.isPresent()) {
       String target = labels.getOrDefault(SnapshotLabels.TARGET_REF, "");
       if (prepareRemote(target, parent, labels, request.get())) {
