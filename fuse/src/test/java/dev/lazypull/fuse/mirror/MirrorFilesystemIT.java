@@ -213,9 +213,16 @@ class MirrorFilesystemIT {
   }
 
   /**
+   * A reply buffer made per request would cost at least its 4 KiB-1 MiB per READ. Below that, what
+   * remains is JIT noise: until C2 compiles the loop, the FFM calls allocate tens of bytes per
+   * request, more on a loaded machine, so the bound is loose on purpose.
+   */
+  private static final long GARBAGE_LIMIT = 256;
+
+  /**
    * Once the JIT has compiled the read path (C2 removes what the interpreter and C1 allocate around
-   * FFM calls), serving a READ allocates nothing. Passes over a 200 MiB file repeat until one
-   * allocates under 8 bytes per READ, or fail after 10.
+   * FFM calls), serving a READ allocates no buffer. Passes over a 200 MiB file repeat until one
+   * allocates under GARBAGE_LIMIT bytes per READ, or fail after 10.
    */
   @Test
   void read_steadyState_allocatesNothingPerRequest() throws Exception {
@@ -236,11 +243,13 @@ class MirrorFilesystemIT {
       assertThat(reads).isGreaterThanOrEqualTo(100);
       long perRead = Math.max(0, twice[1] - once[1]) / reads;
       perPass.add(perRead);
-      if (perRead < 8) {
+      if (perRead < GARBAGE_LIMIT) {
         return;
       }
     }
-    assertThat(perPass).as("bytes allocated per READ in each pass").anyMatch(bytes -> bytes < 8);
+    assertThat(perPass)
+        .as("bytes allocated per READ in each pass")
+        .anyMatch(bytes -> bytes < GARBAGE_LIMIT);
   }
 
   @Test
