@@ -1,54 +1,15 @@
 package dev.lazypull.cli;
 
-import dev.lazypull.oci.Platform;
-import dev.lazypull.registry.CredentialSource;
-import dev.lazypull.registry.Credentials;
-import dev.lazypull.registry.RegistryClient;
-import dev.lazypull.registry.RegistryOptions;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Set;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Option;
 
-/** Options of every command that talks to a registry. */
-public final class RegistryOptionsMixin {
-
-  @Option(
-      names = "--insecure",
-      paramLabel = "HOST[:PORT]",
-      description = "Talk plain HTTP to this registry (repeatable; loopback always is).")
-  List<String> insecureHosts = new ArrayList<>();
-
-  // Never printed: Credentials.toString() hides the secret, and messages name only the user.
-  @Option(
-      names = {"--creds", "--user"},
-      paramLabel = "USER:PASS",
-      description = "Registry credentials (default: ~/.docker/config.json).")
-  @Nullable String user;
-
-  @Option(
-      names = "--platform",
-      paramLabel = "OS/ARCH[/VARIANT]",
-      description = "Platform to pick from an image index (default: this host's).")
-  @Nullable String platform;
-
-  /** The platform asked for, or null for the host's. */
-  @Nullable Platform platform() {
-    return platform == null ? null : Platform.parse(platform);
-  }
-
-  RegistryOptions options() {
-    RegistryOptions options =
-        RegistryOptions.defaults().withInsecureHosts(Set.copyOf(insecureHosts));
-    if (user != null) {
-      options = options.withCredentials(CredentialSource.fixed(Credentials.parse(user)));
-    }
-    Platform asked = platform();
-    return asked == null ? options : options.withPlatform(asked);
-  }
-
-  RegistryClient client() {
-    return RegistryClient.create(options());
+/**
+ * Registry options of the index commands (convert, create, index, ztoc, mount): {@link
+ * RegistryAccessOptions} plus `--user` as another name for `--creds`. `run` cannot take it, since
+ * there `--user` names the container's user, as in Docker.
+ */
+public final class RegistryOptionsMixin extends RegistryAccessOptions {
+  @Option(names = "--user", paramLabel = "USER:PASS", description = "Same as --creds.")
+  void user(String credentials) {
+    this.user = credentials;
   }
 }

@@ -52,23 +52,7 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
   @Spec picocli.CommandLine.Model.CommandSpec spec;
   @Mixin LazyMountOptions lazy;
 
-  @Option(
-      names = "--insecure",
-      paramLabel = "HOST[:PORT]",
-      description = "Talk plain HTTP to this registry (repeatable; loopback always is).")
-  List<String> insecureHosts = new ArrayList<>();
-
-  @Option(
-      names = "--creds",
-      paramLabel = "USER:PASS",
-      description = "Registry credentials (default: ~/.docker/config.json).")
-  @Nullable String creds;
-
-  @Option(
-      names = "--platform",
-      paramLabel = "OS/ARCH[/VARIANT]",
-      description = "Platform to pick from an image index (default: this host's).")
-  @Nullable String platform;
+  @Mixin RegistryAccessOptions registry;
 
   @Option(
       names = "--entrypoint",
@@ -265,10 +249,6 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
   }
 
   private RegistryClient registryClient() {
-    var registry = new RegistryOptionsMixin();
-    registry.insecureHosts = insecureHosts;
-    registry.user = creds;
-    registry.platform = platform;
     return registry.client();
   }
 
