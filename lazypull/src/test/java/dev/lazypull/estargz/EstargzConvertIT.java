@@ -50,7 +50,7 @@ class EstargzConvertIT {
         List.of(TestLayers.gzip(EstargzWriterTest.everyEntryType().bytes()), upper));
     Path prefetch = scratch.resolve("prefetch.txt");
     Files.writeString(prefetch, "/app/start.sh\n# comment\n/etc/hostname\n");
-    int before = registry.servedRequests().size();
+    int before = registry.settledRequestCount();
 
     int exit =
         Main.newCommandLine()

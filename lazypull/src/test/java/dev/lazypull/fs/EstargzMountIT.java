@@ -118,7 +118,7 @@ class EstargzMountIT {
     ImageReference converted = registry.reference("mixed:soci");
     Path unpacked = umociUnpack(converted);
     String blobPath = "/blobs/" + esgz.digest();
-    int before = registry.servedRequests().size();
+    int before = registry.settledRequestCount();
 
     try (LazyImage image =
         LazyImage.open(
@@ -180,7 +180,7 @@ class EstargzMountIT {
     RegistryClient client = RegistryClient.create(RegistryOptions.defaults());
     Descriptor layer = client.resolveManifest(converted).imageManifest().layers().getFirst();
     long tocGets = tocRequests(client, converted, layer);
-    int before = registry.servedRequests().size();
+    int before = registry.settledRequestCount();
 
     try (LazyImage image =
         LazyImage.open(

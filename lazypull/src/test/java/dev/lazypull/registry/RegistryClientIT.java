@@ -308,7 +308,7 @@ class RegistryClientIT {
     byte[] bytes = randomBytes(4096, 13);
     Descriptor blob = blobOf(bytes, MediaTypes.OCI_LAYER);
     client.pushBlob(repo, blob, RequestBody.of(bytes), null);
-    int before = REGISTRY.servedRequests().size();
+    int before = REGISTRY.settledRequestCount();
     readRange(repo, blob, 100, 1000);
     var served = REGISTRY.awaitServedRequests(before + 1);
     var last = served.get(served.size() - 1);

@@ -137,6 +137,24 @@ public final class LocalRegistry implements AutoCloseable, BeforeAllCallback, Af
     return served;
   }
 
+  /**
+   * How many requests the registry has logged once its log stops growing (it logs a request just
+   * after answering it): take this before the requests a test wants to count, so that late lines of
+   * earlier requests are not counted with them. Waits at most 5 s.
+   */
+  public int settledRequestCount() throws InterruptedException {
+    int count = servedRequests().size();
+    for (int i = 0; i < 25; i++) {
+      Thread.sleep(200);
+      int now = servedRequests().size();
+      if (now == count) {
+        return count;
+      }
+      count = now;
+    }
+    return count;
+  }
+
   /** Waits (up to 5 s) until at least {@code count} requests are logged, then returns them. */
   public List<ServedRequest> awaitServedRequests(int count) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
