@@ -47,6 +47,22 @@ public final class LazyMountOptions {
       description = "Fetch only what is read; do not pull the rest in the background.")
   boolean noBackgroundFetch;
 
+  @Option(
+      names = "--passthrough",
+      description =
+          "Let the kernel read large files whose bytes are all cached straight from a local copy"
+              + " (FUSE passthrough; local-disk speed). The copies are kept beside the cache and"
+              + " not yet counted in --cache-size.")
+  boolean passthrough;
+
+  /** The filesystem, with passthrough for fully cached files when asked for. */
+  dev.lazypull.fs.ImageFilesystem filesystem(
+      LazyImage image, java.util.function.LongConsumer readObserver) {
+    var filesystem =
+        new dev.lazypull.fs.ImageFilesystem(image.tree(), image.layers(), readObserver);
+    return passthrough ? filesystem.withPassthrough(cacheDir.resolve("files")) : filesystem;
+  }
+
   LazyImage.Options toOptions() {
     if (cacheMib <= 0 || readTimeoutSeconds <= 0) {
       throw new IllegalArgumentException("--cache-size and --read-timeout must be positive");

@@ -1,6 +1,5 @@
 package dev.lazypull.cli;
 
-import dev.lazypull.fs.ImageFilesystem;
 import dev.lazypull.fs.LazyImage;
 import dev.lazypull.fuse.FuseMount;
 import dev.lazypull.fuse.MountOptions;
@@ -63,7 +62,7 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
                     + image
                     + " has no SOCI index; its layers were fetched whole (lazypull convert makes one)");
       }
-      var filesystem = new ImageFilesystem(lazyImage.tree(), lazyImage.layers(), ino -> {});
+      var filesystem = lazy.filesystem(lazyImage, ino -> {});
       FuseMount mount =
           FuseMount.mount(
               mountPoint, filesystem, MountOptions.defaults("lazypull:" + image, "lazypull"));

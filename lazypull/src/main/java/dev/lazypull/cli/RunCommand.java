@@ -1,6 +1,5 @@
 package dev.lazypull.cli;
 
-import dev.lazypull.fs.ImageFilesystem;
 import dev.lazypull.fs.LazyImage;
 import dev.lazypull.fs.tree.DirectoryNode;
 import dev.lazypull.fs.tree.MergedTree;
@@ -164,7 +163,7 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
         spec.commandLine().getErr().println("lazypull run " + image + ": " + missing);
         return COMMAND_NOT_FOUND;
       }
-      var filesystem = new ImageFilesystem(lazyImage.tree(), lazyImage.layers(), readOrder::add);
+      var filesystem = lazy.filesystem(lazyImage, readOrder::add);
       Files.createDirectories(dir.lower());
       FuseMount mount =
           FuseMount.mount(

@@ -247,6 +247,46 @@ class LazyMountIT {
   }
 
   @Test
+  void open_fullyCachedLargeFileIsReadByTheKernelThroughPassthrough() throws Exception {
+    ImageReference source = registry.reference("pass:src");
+    TestImage.push(
+        RegistryClient.create(RegistryOptions.defaults()),
+        source,
+        List.of(TestLayers.gzip(TestLayers.tar().file("big", BIG).build().bytes())));
+    assertThat(
+            lazypull(
+                "convert",
+                "--span-size",
+                "65536",
+                "--min-layer-size",
+                "0",
+                source.toString(),
+                registry.reference("pass:soci").toString()))
+        .isZero();
+    try (LazyImage image =
+        open(
+            RegistryClient.create(RegistryOptions.defaults()),
+            registry.reference("pass:soci"),
+            1L << 30)) {
+      Path mountPoint = Files.createDirectories(scratch.resolve("mnt"));
+      var filesystem =
+          new ImageFilesystem(image.tree(), image.layers(), ino -> {})
+              .withPassthrough(scratch.resolve("files"));
+      try (FuseMount mount =
+          FuseMount.mount(
+              mountPoint, filesystem, MountOptions.defaults("lazypull-test", "lazypull"))) {
+        Path big = mountPoint.resolve("big");
+        assertThat(Files.readAllBytes(big)).as("first read, through lazypull").isEqualTo(BIG);
+        assertThat(mount.passthroughEnabled()).as("this kernel offers passthrough").isTrue();
+        run("dd", "if=" + big, "iflag=nocache", "count=0", "status=none");
+        long readsBefore = mount.requestCounts().getOrDefault("READ", 0L);
+        assertThat(Files.readAllBytes(big)).as("second read, by the kernel").isEqualTo(BIG);
+        assertThat(mount.requestCounts().getOrDefault("READ", 0L)).isEqualTo(readsBefore);
+      }
+    }
+  }
+
+  @Test
   void mount_debianImageMatchesUmociUnpack() throws Exception {
     Path layout = DebianImages.minbase();
     ImageReference source = registry.reference("debian:minbase");

@@ -91,6 +91,77 @@ public final class IndexedLayer implements LayerReader {
     }
   }
 
+  /** Whether every span holding uncompressed bytes {@code [offset, offset + length)} is cached. */
+  public boolean cached(long uncompressedOffset, long length) {
+    if (length <= 0) {
+      return false;
+    }
+    int last = ztoc.spanOf(uncompressedOffset + length - 1);
+    for (int id = ztoc.spanOf(uncompressedOffset); id <= last; id++) {
+      if (!cache.contains(new SpanKey(layerDigest.hex(), id))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether the span cache is far enough under its limit to take a copy of this many bytes. TODO:
+   * the copies made by {@link #materialize} are not counted in the cache's size or evicted with it;
+   * this check only keeps them from being made when the cache is full.
+   */
+  public boolean cacheHasRoomFor(long bytes) {
+    return cache.sizeBytes() + bytes <= cache.maxBytes();
+  }
+
+  /**
+   * A local file holding exactly the uncompressed bytes {@code [offset, offset + length)}, made
+   * once from the span cache under {@code dir} and reused: the kernel can read it directly (FUSE
+   * passthrough) instead of asking lazypull for every page.
+   */
+  public java.nio.file.Path materialize(
+      long uncompressedOffset, long length, java.nio.file.Path dir) throws IOException {
+    java.nio.file.Path target =
+        dir.resolve(layerDigest.hex()).resolve(Long.toString(uncompressedOffset));
+    if (java.nio.file.Files.isRegularFile(target) && java.nio.file.Files.size(target) == length) {
+      return target;
+    }
+    java.nio.file.Files.createDirectories(target.getParent());
+    java.nio.file.Path temp =
+        target.resolveSibling(
+            target.getFileName() + "." + Thread.currentThread().threadId() + ".tmp");
+    try (var out =
+        java.nio.channels.FileChannel.open(
+            temp,
+            java.nio.file.StandardOpenOption.CREATE,
+            java.nio.file.StandardOpenOption.WRITE,
+            java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+      long done = 0;
+      while (done < length) {
+        buffer.clear().limit((int) Math.min(buffer.capacity(), length - done));
+        int n = read(uncompressedOffset + done, buffer);
+        if (n <= 0) {
+          throw new IOException("layer " + layerDigest + " ended early at " + done);
+        }
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+          out.write(buffer);
+        }
+        done += n;
+      }
+    } catch (IOException e) {
+      java.nio.file.Files.deleteIfExists(temp);
+      throw e;
+    }
+    java.nio.file.Files.move(
+        temp,
+        target,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    return target;
+  }
+
   /** Whether an on-demand read is waiting: the background fetcher yields to it. */
   public boolean demandWaiting() {
     return demandReaders.get() > 0;
