@@ -24,7 +24,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +56,7 @@ public final class EstargzLayer implements LayerReader {
   private final Map<String, Long> fileDataOffsets = new HashMap<>();
   private final long dataSize;
   private final Map<Integer, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
-  private volatile @Nullable String badReason;
+  private final LayerHealth health;
   private volatile boolean cacheWriteWarned;
 
   public EstargzLayer(
@@ -68,6 +67,7 @@ public final class EstargzLayer implements LayerReader {
       FetchCounters counters,
       Duration readTimeout) {
     this.layerDigest = layerDigest;
+    this.health = new LayerHealth(layerDigest.toString());
     this.reader = reader;
     this.source = source;
     this.cache = cache;
@@ -122,18 +122,12 @@ public final class EstargzLayer implements LayerReader {
 
   @Override
   public void markBad(String reason) {
-    if (badReason == null) {
-      badReason = reason;
-      log.error("layer {} marked bad, its reads fail with EIO: {}", layerDigest, reason);
-    }
+    health.markBad(reason);
   }
 
   @Override
   public int read(long dataOffset, ByteBuffer into) throws IOException {
-    String reason = badReason;
-    if (reason != null) {
-      throw new BadLayerException("layer " + layerDigest + " is marked bad: " + reason);
-    }
+    health.check();
     long end = Math.min(dataSize, dataOffset + into.remaining());
     long position = dataOffset;
     while (position < end) {

@@ -51,7 +51,7 @@ public final class IndexedLayer implements LayerReader {
   private final Duration readTimeout;
   private final Map<Integer, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
   private final AtomicInteger demandReaders = new AtomicInteger();
-  private volatile @Nullable String badReason;
+  private final LayerHealth health;
   private volatile boolean cacheWriteWarned;
 
   public IndexedLayer(
@@ -67,6 +67,7 @@ public final class IndexedLayer implements LayerReader {
     this.cache = cache;
     this.counters = counters;
     this.readTimeout = readTimeout;
+    this.health = new LayerHealth(layerDigest.toString());
   }
 
   public Ztoc ztoc() {
@@ -85,10 +86,7 @@ public final class IndexedLayer implements LayerReader {
 
   @Override
   public void markBad(String reason) {
-    if (badReason == null) {
-      badReason = reason;
-      log.error("layer {} marked bad, its reads fail with EIO: {}", layerDigest, reason);
-    }
+    health.markBad(reason);
   }
 
   /** Whether every span holding uncompressed bytes {@code [offset, offset + length)} is cached. */
@@ -167,16 +165,9 @@ public final class IndexedLayer implements LayerReader {
     return demandReaders.get() > 0;
   }
 
-  private void checkHealthy() throws BadLayerException {
-    String reason = badReason;
-    if (reason != null) {
-      throw new BadLayerException("layer " + layerDigest + " is marked bad: " + reason);
-    }
-  }
-
   @Override
   public int read(long uncompressedOffset, ByteBuffer into) throws IOException {
-    checkHealthy();
+    health.check();
     long end = Math.min(uncompressedSize(), uncompressedOffset + into.remaining());
     if (end <= uncompressedOffset) {
       return 0;
@@ -385,7 +376,7 @@ public final class IndexedLayer implements LayerReader {
     MessageDigest layerHash = Digest.newSha256();
     long hashed = 0;
     for (int id = 0; id < ztoc.spanCount(); id++) {
-      checkHealthy();
+      health.check();
       while (demandWaiting()) {
         Thread.sleep(pause.toMillis());
       }

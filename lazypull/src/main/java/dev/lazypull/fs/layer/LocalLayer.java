@@ -5,19 +5,19 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import org.jspecify.annotations.Nullable;
 
 /** A layer whose whole uncompressed tar is on local disk: small layers and unindexed images. */
 public final class LocalLayer implements LayerReader, AutoCloseable {
   private final FileChannel tar;
   private final long size;
   private final String describe;
-  private volatile @Nullable String badReason;
+  private final LayerHealth health;
 
   private LocalLayer(FileChannel tar, long size, String describe) {
     this.tar = tar;
     this.size = size;
     this.describe = describe;
+    this.health = new LayerHealth(describe);
   }
 
   /** Opens an uncompressed tar file that was verified against the layer's digest. */
@@ -28,10 +28,7 @@ public final class LocalLayer implements LayerReader, AutoCloseable {
 
   @Override
   public int read(long uncompressedOffset, ByteBuffer into) throws IOException {
-    String reason = badReason;
-    if (reason != null) {
-      throw new BadLayerException("layer " + describe + " is marked bad: " + reason);
-    }
+    health.check();
     int total = 0;
     long position = uncompressedOffset;
     while (into.hasRemaining() && position < size) {
@@ -57,9 +54,7 @@ public final class LocalLayer implements LayerReader, AutoCloseable {
 
   @Override
   public void markBad(String reason) {
-    if (badReason == null) {
-      badReason = reason;
-    }
+    health.markBad(reason);
   }
 
   @Override
