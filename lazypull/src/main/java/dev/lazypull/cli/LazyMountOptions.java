@@ -55,6 +55,19 @@ public final class LazyMountOptions {
               + " not yet counted in --cache-size.")
   boolean passthrough;
 
+  /** Tells the user that an image without an index was fetched whole, not lazily. */
+  void noticeIfUnindexed(LazyImage image, String command, String name, java.io.PrintWriter err) {
+    if (!image.indexed()) {
+      err.println(
+          "lazypull "
+              + command
+              + ": "
+              + name
+              + " has no SOCI index; its layers were"
+              + " fetched whole (lazypull convert makes one)");
+    }
+  }
+
   /** The filesystem, with passthrough for fully cached files when asked for. */
   dev.lazypull.fs.ImageFilesystem filesystem(
       LazyImage image, java.util.function.LongConsumer readObserver) {

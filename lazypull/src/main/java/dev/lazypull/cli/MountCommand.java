@@ -54,14 +54,7 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
     Files.createDirectories(mountPoint);
     try (LazyImage lazyImage =
         LazyImage.open(client, ImageReference.parse(image), lazy.toOptions())) {
-      if (!lazyImage.indexed()) {
-        spec.commandLine()
-            .getErr()
-            .println(
-                "lazypull mount: "
-                    + image
-                    + " has no SOCI index; its layers were fetched whole (lazypull convert makes one)");
-      }
+      lazy.noticeIfUnindexed(lazyImage, "mount", image, spec.commandLine().getErr());
       var filesystem = lazy.filesystem(lazyImage, ino -> {});
       FuseMount mount =
           FuseMount.mount(

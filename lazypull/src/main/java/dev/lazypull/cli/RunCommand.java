@@ -150,14 +150,7 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
       cleanup.push(dir::close);
       LazyImage lazyImage = LazyImage.open(client, ImageReference.parse(image), lazy.toOptions());
       cleanup.push(lazyImage::close);
-      if (!lazyImage.indexed()) {
-        spec.commandLine()
-            .getErr()
-            .println(
-                "lazypull run: "
-                    + image
-                    + " has no SOCI index; its layers were fetched whole (lazypull convert makes one)");
-      }
+      lazy.noticeIfUnindexed(lazyImage, "run", image, spec.commandLine().getErr());
       String missing = missingCommand(lazyImage, options);
       if (missing != null) {
         spec.commandLine().getErr().println("lazypull run " + image + ": " + missing);
