@@ -72,6 +72,32 @@ class LazyMountIT {
     return List.of(TestLayers.gzip(lower.build().bytes()), TestLayers.gzip(upper.build().bytes()));
   }
 
+  private static byte[] bigLayer() {
+    return TestLayers.gzip(TestLayers.tar().file("big", BIG).build().bytes());
+  }
+
+  /**
+   * Pushes the layers as {@code REPOSITORY:src} and converts them with 64 KiB spans, indexing every
+   * layer however small, to {@code REPOSITORY:soci}, which it returns.
+   */
+  private static ImageReference pushAndConvert(String repository, List<byte[]> gzipLayers)
+      throws Exception {
+    ImageReference source = registry.reference(repository + ":src");
+    ImageReference converted = registry.reference(repository + ":soci");
+    TestImage.push(RegistryClient.create(RegistryOptions.defaults()), source, gzipLayers);
+    assertThat(
+            lazypull(
+                "convert",
+                "--span-size",
+                "65536",
+                "--min-layer-size",
+                "0",
+                source.toString(),
+                converted.toString()))
+        .isZero();
+    return converted;
+  }
+
   private static int lazypull(String... args) {
     return Main.newCommandLine().execute(args);
   }
@@ -112,20 +138,7 @@ class LazyMountIT {
 
   @Test
   void mount_everyEntryTypeMatchesUmociUnpack() throws Exception {
-    ImageReference source = registry.reference("cases:src");
-    RegistryClient client = RegistryClient.create(RegistryOptions.defaults());
-    TestImage.push(client, source, everyCaseLayers());
-    assertThat(
-            lazypull(
-                "convert",
-                "--span-size",
-                "65536",
-                "--min-layer-size",
-                "0",
-                source.toString(),
-                registry.reference("cases:soci").toString()))
-        .isZero();
-    ImageReference converted = registry.reference("cases:soci");
+    ImageReference converted = pushAndConvert("cases", everyCaseLayers());
     Path unpacked = umociUnpack(converted);
 
     try (var proxy = CountingProxy.to(registry.port());
@@ -167,21 +180,7 @@ class LazyMountIT {
 
   @Test
   void mount_cacheLimitIsRespectedAndReadsStayRight() throws Exception {
-    ImageReference source = registry.reference("limit:src");
-    TestImage.push(
-        RegistryClient.create(RegistryOptions.defaults()),
-        source,
-        List.of(TestLayers.gzip(TestLayers.tar().file("big", BIG).build().bytes())));
-    assertThat(
-            lazypull(
-                "convert",
-                "--span-size",
-                "65536",
-                "--min-layer-size",
-                "0",
-                source.toString(),
-                registry.reference("limit:soci").toString()))
-        .isZero();
+    pushAndConvert("limit", List.of(bigLayer()));
     long limit = 256 * 1024;
     try (LazyImage image =
         open(
@@ -206,21 +205,7 @@ class LazyMountIT {
 
   @Test
   void read_registryGoneFailsWithEioWithinTheTimeout() throws Exception {
-    ImageReference source = registry.reference("gone:src");
-    TestImage.push(
-        RegistryClient.create(RegistryOptions.defaults()),
-        source,
-        List.of(TestLayers.gzip(TestLayers.tar().file("big", BIG).build().bytes())));
-    assertThat(
-            lazypull(
-                "convert",
-                "--span-size",
-                "65536",
-                "--min-layer-size",
-                "0",
-                source.toString(),
-                registry.reference("gone:soci").toString()))
-        .isZero();
+    pushAndConvert("gone", List.of(bigLayer()));
     var proxy = CountingProxy.to(registry.port());
     try (LazyImage image =
         LazyImage.open(
@@ -248,21 +233,7 @@ class LazyMountIT {
 
   @Test
   void open_fullyCachedLargeFileIsReadByTheKernelThroughPassthrough() throws Exception {
-    ImageReference source = registry.reference("pass:src");
-    TestImage.push(
-        RegistryClient.create(RegistryOptions.defaults()),
-        source,
-        List.of(TestLayers.gzip(TestLayers.tar().file("big", BIG).build().bytes())));
-    assertThat(
-            lazypull(
-                "convert",
-                "--span-size",
-                "65536",
-                "--min-layer-size",
-                "0",
-                source.toString(),
-                registry.reference("pass:soci").toString()))
-        .isZero();
+    pushAndConvert("pass", List.of(bigLayer()));
     try (LazyImage image =
         open(
             RegistryClient.create(RegistryOptions.defaults()),
