@@ -92,9 +92,10 @@ public final class ZtocCodec {
   }
 
   private static int writeToc(FlatBufferBuilder b, List<FileMetadata> files) {
+    var strings = new SharedStrings(b);
     int[] entries = new int[files.size()];
     for (int i = 0; i < entries.length; i++) {
-      entries[i] = writeFile(b, files.get(i));
+      entries[i] = writeFile(b, strings, files.get(i));
     }
     int metadata = b.createVectorOfTables(entries);
     b.startTable(1);
@@ -102,24 +103,25 @@ public final class ZtocCodec {
     return b.endTable();
   }
 
-  private static int writeFile(FlatBufferBuilder b, FileMetadata f) {
+  private static int writeFile(FlatBufferBuilder b, SharedStrings strings, FileMetadata f) {
     int[] xattrs = new int[f.xattrs().size()];
     for (int i = 0; i < xattrs.length; i++) {
       Xattr x = f.xattrs().get(i);
-      int key = b.createString(x.key());
-      int value = b.createString(ByteBuffer.wrap(x.value()));
+      int key = strings.text(x.key());
+      int value = strings.bytes(x.value());
       b.startTable(2);
       b.addOffset(XATTR_VALUE, value, 0);
       b.addOffset(XATTR_KEY, key, 0);
       xattrs[i] = b.endTable();
     }
-    int xattrVector = b.createVectorOfTables(xattrs);
+    int xattrVector = strings.tableVector(xattrs);
+    // Names are unique within a layer: sharing them would only cost a lookup.
     int name = b.createString(ByteBuffer.wrap(f.nameBytes()));
-    int type = b.createString(f.type().ztocName());
-    int linkName = b.createString(ByteBuffer.wrap(f.linkNameBytes()));
-    int uname = b.createString(f.uname());
-    int gname = b.createString(f.gname());
-    int modTime = b.createString(f.modTime());
+    int type = strings.text(f.type().ztocName());
+    int linkName = strings.bytes(f.linkNameBytes());
+    int uname = strings.text(f.uname());
+    int gname = strings.text(f.gname());
+    int modTime = strings.text(f.modTime());
     b.startTable(FM_FIELDS);
     b.addLong(FM_OFFSET, f.uncompressedOffset(), 0);
     b.addLong(FM_SIZE, f.uncompressedSize(), 0);

@@ -105,6 +105,40 @@ class ZtocCodecTest {
   }
 
   @Test
+  void encode_repeatedStrings_areWrittenOnceAndFlatcStillReadsEveryEntry() throws Exception {
+    Ztoc ztoc = sociSample();
+    String modTime = ztoc.files().get(0).modTime();
+    assertThat(ztoc.files().stream().filter(f -> f.modTime().equals(modTime)).count())
+        .isGreaterThan(1);
+
+    byte[] encoded = ZtocCodec.encode(ztoc);
+    Path file = tmp.resolve("shared.ztoc");
+    Files.write(file, encoded);
+    Path schema = tmp.resolve("ztoc.fbs");
+    Files.write(schema, ReferenceVectors.bytes("ztoc.fbs"));
+    runFlatc(schema, file, "--strict-json");
+    JsonNode metadata =
+        new ObjectMapper().readTree(tmp.resolve("shared.json").toFile()).get("toc").get("metadata");
+
+    assertThat(occurrences(encoded, modTime.getBytes(StandardCharsets.UTF_8))).isEqualTo(1);
+    assertThat(encoded.length).isLessThan(ReferenceVectors.bytes("soci-sample.ztoc").length);
+    assertThat(metadata.size()).isEqualTo(ztoc.files().size());
+    for (int i = 0; i < metadata.size(); i++) {
+      assertFileMatches(ztoc.files().get(i), metadata.get(i));
+    }
+  }
+
+  private static int occurrences(byte[] haystack, byte[] needle) {
+    int count = 0;
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  @Test
   void encode_builtZtoc_isReadByFlatcWithTheSociSchema() throws Exception {
     Ztoc ztoc =
         new ZtocBuilder(1 << 20, "lazypull test")
