@@ -9,8 +9,8 @@ import java.util.Map;
  * Writes each distinct string of a zTOC once and points every table that holds it at that one copy.
  * A layer's entries repeat a handful of values (type, owner names, modification times, empty link
  * names, xattr keys); written once each they make the zTOC, which a mount fetches before anything
- * else, a sixth smaller (the demo's python layer: 10.8 to 9.1 MB). Any FlatBuffers reader
- * follows shared offsets.
+ * else, a sixth smaller (the demo's python layer: 10.8 to 9.1 MB). Any FlatBuffers reader follows
+ * shared offsets.
  */
 final class SharedStrings {
 
