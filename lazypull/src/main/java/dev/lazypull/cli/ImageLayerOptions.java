@@ -49,7 +49,10 @@ public final class ImageLayerOptions {
   void check(CommandSpec spec) {
     if (image == null || layer == null) {
       throw new ParameterException(
-          spec.commandLine(), "--image and --layer go together (and replace the file arguments)");
+          spec.commandLine(),
+          image == null && layer == null
+              ? "give a zTOC file, or --image and --layer to take it from a registry"
+              : "--image and --layer go together (and replace the file arguments)");
     }
   }
 

@@ -28,6 +28,9 @@ public final class IndexingOptionsMixin {
   int jobs = Math.min(2, Runtime.getRuntime().availableProcessors());
 
   IndexingOptions options(@Nullable Platform platform, boolean allPlatforms) {
+    if (jobs < 1) {
+      throw new IllegalArgumentException("--jobs must be at least 1, got " + jobs);
+    }
     return IndexingOptions.defaults("lazypull " + Version.current())
         .withSpanSize(spanSize)
         .withMinLayerSize(minLayerSize)

@@ -39,6 +39,9 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
   @Option(names = "--daemon", description = "Return once mounted; keep serving in the background.")
   boolean daemon;
 
+  /** Names the daemon's log file for the daemon itself, which deletes it on a clean unmount. */
+  private static final String DAEMON_LOG_VARIABLE = "LAZYPULL_MOUNT_LOG";
+
   @Override
   public String action() {
     return "mount " + image + " " + mountPoint;
@@ -51,14 +54,20 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
       return startDaemon();
     }
     var client = registry.client();
-    Files.createDirectories(mountPoint);
     try (LazyImage lazyImage =
         LazyImage.open(client, ImageReference.parse(image), lazy.toOptions())) {
       lazy.noticeIfUnindexed(lazyImage, "mount", image, spec.commandLine().getErr());
       var filesystem = lazy.filesystem(lazyImage, ino -> {});
-      FuseMount mount =
-          FuseMount.mount(
-              mountPoint, filesystem, MountOptions.defaults("lazypull:" + image, "lazypull"));
+      boolean created = createMountPoint();
+      FuseMount mount;
+      try {
+        mount =
+            FuseMount.mount(
+                mountPoint, filesystem, MountOptions.defaults("lazypull:" + image, "lazypull"));
+      } catch (IOException | RuntimeException e) {
+        removeIfCreated(created);
+        throw e;
+      }
       Thread unmounter = new Thread(() -> closeQuietly(mount), "unmount-on-signal");
       Runtime.getRuntime().addShutdownHook(unmounter);
       if (lazy.backgroundFetch()) {
@@ -74,7 +83,43 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
       }
       closeQuietly(mount);
     }
+    deleteDaemonLog();
     return 0;
+  }
+
+  /** Creates the mount point if it is missing; true if this command made it. */
+  private boolean createMountPoint() throws IOException {
+    if (Files.isDirectory(mountPoint)) {
+      return false;
+    }
+    Files.createDirectories(mountPoint);
+    return true;
+  }
+
+  /** A failed mount leaves no directory behind that the user did not have before. */
+  private void removeIfCreated(boolean created) {
+    if (created) {
+      try {
+        Files.deleteIfExists(mountPoint);
+      } catch (IOException e) {
+        // Not empty any more, or gone: either way not ours to remove.
+      }
+    }
+  }
+
+  /**
+   * A daemon that ends by an unmount ended as asked: its log, which the starting command named in
+   * case the mount failed later, would only pile up in /tmp.
+   */
+  private static void deleteDaemonLog() {
+    String log = System.getenv(DAEMON_LOG_VARIABLE);
+    if (log != null && Path.of(log).getFileName().toString().startsWith("lazypull-mount-")) {
+      try {
+        Files.deleteIfExists(Path.of(log));
+      } catch (IOException e) {
+        // Left in place: harmless.
+      }
+    }
   }
 
   // A file cannot be a mount point. A second mount would stack on the first, and --daemon would
@@ -103,7 +148,7 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
 
   /** Starts this command again without --daemon in its own session and waits for the mount. */
   private int startDaemon() throws IOException, InterruptedException {
-    Files.createDirectories(mountPoint);
+    boolean created = createMountPoint();
     Path log = Files.createTempFile("lazypull-mount-", ".log");
     List<String> command = new ArrayList<>(List.of("setsid", javaCommand()));
     command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
@@ -113,8 +158,10 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
         command.add(arg);
       }
     }
+    var builder = new ProcessBuilder(command);
+    builder.environment().put(DAEMON_LOG_VARIABLE, log.toString());
     Process child =
-        new ProcessBuilder(command)
+        builder
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
             .redirectOutput(log.toFile())
             .redirectErrorStream(true)
@@ -144,6 +191,7 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
       if (child.waitFor(100, TimeUnit.MILLISECONDS)) {
         String output = Files.readString(log).strip();
         Files.deleteIfExists(log);
+        removeIfCreated(created);
         // The child printed "lazypull <action>: <message>"; the handler adds that prefix again.
         String last = output.lines().reduce((a, b) -> b).orElse(output);
         String prefix = "lazypull " + action() + ": ";

@@ -47,7 +47,7 @@ final class RequestSender {
       try {
         response = sendFollowingRedirects(request, exchange.followRedirects());
       } catch (IOException e) {
-        waitOrGiveUp(exchange.action(), attempt, startNanos, null, e.toString(), e);
+        waitOrGiveUp(exchange.action(), attempt, startNanos, null, describe(e), e);
         continue;
       }
       int status = response.status();
@@ -173,7 +173,7 @@ final class RequestSender {
       try {
         response = sendFollowingRedirects(request, true);
       } catch (IOException e) {
-        waitOrGiveUp(action, attempt, startNanos, null, e.toString(), e);
+        waitOrGiveUp(action, attempt, startNanos, null, describe(e), e);
         continue;
       }
       if (RetryPolicy.isRetryableStatus(response.status())
@@ -204,5 +204,17 @@ final class RequestSender {
 
   static Set<Integer> statuses(Integer... codes) {
     return Set.of(codes);
+  }
+
+  /** An I/O failure in words for the one-line error: its message, not the Java class name. */
+  static String describe(IOException e) {
+    String message = e.getMessage();
+    if (e instanceof java.net.UnknownHostException) {
+      return "unknown host " + message;
+    }
+    if (message == null || message.isBlank()) {
+      return e.getClass().getSimpleName();
+    }
+    return message.substring(0, 1).toLowerCase(java.util.Locale.ROOT) + message.substring(1);
   }
 }
