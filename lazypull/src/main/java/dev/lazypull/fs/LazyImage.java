@@ -172,9 +172,13 @@ public final class LazyImage implements AutoCloseable {
     if (found != null && ztocOfLayer.isPresent()) {
       Ztoc ztoc = finder.fetchZtoc(found, ztocOfLayer.get());
       var bytes = new RegistryBytes(client, reference, layer, options.readTimeout());
+      List<LayerEntry> entries = LayerEntries.of(ztoc);
+      // The reader needs only the spans: the file list, the bulk of a big layer's zTOC (40 MB
+      // for 200,000 files), is not kept for the life of the mount.
       return new Opened(
-          new IndexedLayer(layer.digest(), ztoc, bytes, cache, counters, options.readTimeout()),
-          LayerEntries.of(ztoc));
+          new IndexedLayer(
+              layer.digest(), ztoc.withoutFiles(), bytes, cache, counters, options.readTimeout()),
+          entries);
     }
     var whole = WholeLayers.fetch(client, reference, layer, options.cacheDir().resolve("layers"));
     return new Opened(whole.layer(), LayerEntries.of(whole.toc()));

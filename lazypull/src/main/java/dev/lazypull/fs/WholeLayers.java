@@ -6,6 +6,8 @@ import dev.lazypull.oci.MediaTypes;
 import dev.lazypull.registry.ImageReference;
 import dev.lazypull.registry.RegistryClient;
 import dev.lazypull.registry.RegistryException;
+import dev.lazypull.tar.SparseExpander;
+import dev.lazypull.ztoc.GzipLayers;
 import dev.lazypull.ztoc.Ztoc;
 import dev.lazypull.ztoc.ZtocBuilder;
 import java.io.BufferedInputStream;
@@ -15,7 +17,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Layers that have no zTOC (too small for one, or an image without an index) are fetched whole,
@@ -63,9 +64,18 @@ final class WholeLayers {
       raw.mark(2);
       boolean gzip = raw.read() == GZIP_MAGIC_0 && raw.read() == GZIP_MAGIC_1;
       raw.reset();
-      // GZIPInputStream reads concatenated members, as gzip -d does.
-      try (InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw) {
+      try (InputStream in = gzip ? GzipLayers.decompress(raw) : raw) {
         in.transferTo(out);
+      }
+      out.close();
+      // A zTOC cannot describe sparse files: they are written out whole, as containerd would.
+      Path expanded = tar.resolveSibling(tar.getFileName() + ".expanded");
+      try {
+        if (SparseExpander.expand(temp, expanded)) {
+          Files.move(expanded, temp, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } finally {
+        Files.deleteIfExists(expanded);
       }
     } catch (IOException e) {
       Files.deleteIfExists(temp);

@@ -68,7 +68,10 @@ public final class TarReader {
             skipSparseExtensionBlocks(headerOffset);
           }
           TarEntry entry = entry(flag, size, tarHeaderOffset, ext);
-          nextHeaderOffset = position + padded(size);
+          // The data skipped is the entry's size (a PAX size record wins over the header's), and
+          // none at all for types without data: Go's archive/tar, which containerd uses, reads
+          // the next header right after a link's, directory's or device's header.
+          nextHeaderOffset = position + padded(entry.size());
           return entry;
         }
       }
@@ -81,6 +84,9 @@ public final class TarReader {
     TarEntryType type = type(flag, rawName, tarHeaderOffset);
     long size = ext.paxLong("size", headerSize, rawName);
     checkSize(size, rawName, tarHeaderOffset);
+    if (type != TarEntryType.REGULAR) {
+      size = 0;
+    }
     boolean sparse = flag == 'S' || ext.hasSparseKeys();
     return new TarEntry(
         rawName,
@@ -103,6 +109,11 @@ public final class TarReader {
 
   private static TarEntryType type(byte flag, byte[] rawName, long offset)
       throws TarFormatException {
+    // Old (V7) archives mark directories by a trailing slash on a type NUL entry; Go's
+    // archive/tar, and so containerd, makes them directories.
+    if (flag == 0 && rawName.length > 0 && rawName[rawName.length - 1] == '/') {
+      return TarEntryType.DIRECTORY;
+    }
     return switch (flag) {
       case '0', 0, '7', 'S' -> TarEntryType.REGULAR;
       case '1' -> TarEntryType.HARDLINK;

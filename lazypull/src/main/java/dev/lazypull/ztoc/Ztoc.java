@@ -22,6 +22,17 @@ public record Ztoc(
     files = List.copyOf(files);
   }
 
+  /** This zTOC without its file list, for readers that need only the spans. */
+  public Ztoc withoutFiles() {
+    return new Ztoc(
+        version,
+        buildToolIdentifier,
+        compressedArchiveSize,
+        uncompressedArchiveSize,
+        List.of(),
+        compressionInfo);
+  }
+
   public int spanCount() {
     return compressionInfo.spanDigests().size();
   }

@@ -118,12 +118,38 @@ public final class ZtocBuilder {
                   + "' (GNU sparse"
                   + " format), which a zTOC cannot describe; fetch the layer whole");
         }
+        checkComponentLengths(entry, what);
         files.add(toFileMetadata(entry));
       }
     } catch (TarFormatException e) {
       throw new ZtocException("reading the tar stream of layer " + what + ": " + e.getMessage(), e);
     }
     return files;
+  }
+
+  /** Linux's NAME_MAX: no filesystem, so no container, can hold a longer path component. */
+  static final int MAX_COMPONENT_LENGTH = 255;
+
+  private static void checkComponentLengths(TarEntry entry, String what) throws ZtocException {
+    byte[] name = entry.rawName();
+    int start = 0;
+    for (int i = 0; i <= name.length; i++) {
+      if (i == name.length || name[i] == '/') {
+        if (i - start > MAX_COMPONENT_LENGTH) {
+          throw new ZtocException(
+              "reading the tar stream of layer "
+                  + what
+                  + ": entry '"
+                  + entry.name()
+                  + "' has a path component of "
+                  + (i - start)
+                  + " bytes; Linux allows at most "
+                  + MAX_COMPONENT_LENGTH
+                  + ", so no unpacker can create it: rebuild the layer with shorter names");
+        }
+        start = i + 1;
+      }
+    }
   }
 
   static FileMetadata toFileMetadata(TarEntry entry) {

@@ -263,4 +263,45 @@ class TarReaderTest {
 
     assertThat(readAll(tar)).hasSize(1);
   }
+
+  @Test
+  void typeNulNameWithTrailingSlash_isADirectoryLikeGo() throws IOException {
+    var builder = TestLayers.tar();
+    builder.add("v7dir/", '\0');
+    builder.add("v7file", '\0');
+    builder.add("trail/", '0');
+
+    assertThat(readAll(builder.build().bytes()))
+        .extracting(TarEntry::type)
+        .containsExactly(TarEntryType.DIRECTORY, TarEntryType.REGULAR, TarEntryType.REGULAR);
+  }
+
+  @Test
+  void symlinkHeaderWithASize_nextHeaderFollowsItsHeaderLikeGo() throws IOException {
+    // Go's archive/tar reads no data for links, directories and devices, whatever the size field
+    // says; so what follows their header is the next header, for containerd and for lazypull.
+    var builder = TestLayers.tar();
+    builder.add("link", '2').linkTo("target".getBytes(StandardCharsets.UTF_8)).headerSize(512);
+    builder.file("hidden", "seen by containerd");
+    builder.file("after", "x");
+
+    List<TarEntry> entries = readAll(builder.build().bytes());
+
+    assertThat(entries).extracting(TarEntry::name).containsExactly("link", "hidden", "after");
+    assertThat(entries.getFirst().size()).isZero();
+  }
+
+  @Test
+  void paxSizeRecord_governsWhereTheNextHeaderStarts() throws IOException {
+    var builder = TestLayers.tar();
+    builder.fileEntry("big", new byte[1500]).headerSize(0).pax("size", "1500");
+    builder.file("after", "x");
+    var tar = builder.build();
+
+    List<TarEntry> entries = readAll(tar.bytes());
+
+    assertThat(entries).extracting(TarEntry::name).containsExactly("big", "after");
+    assertThat(entries.get(0).size()).isEqualTo(1500);
+    assertThat(entries.get(1).uncompressedOffset()).isEqualTo(tar.dataOffset("after"));
+  }
 }

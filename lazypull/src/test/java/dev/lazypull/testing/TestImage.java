@@ -22,7 +22,10 @@ import java.util.zip.GZIPInputStream;
 public final class TestImage {
   private TestImage() {}
 
-  /** Pushes the gzip layers, bottom first, with {@code cmd} as the config's Cmd; tags ref. */
+  /**
+   * Pushes the layers, bottom first, and tags ref. A layer that does not start with the gzip magic
+   * is pushed as an uncompressed tar layer.
+   */
   public static void push(RegistryClient client, ImageReference ref, List<byte[]> gzipLayers)
       throws Exception {
     List<String> diffIds = new ArrayList<>();
@@ -41,7 +44,8 @@ public final class TestImage {
     client.pushBlob(ref, configBlob, RequestBody.of(config), null);
     List<Descriptor> layers = new ArrayList<>();
     for (byte[] layer : gzipLayers) {
-      var descriptor = Descriptor.of(MediaTypes.OCI_LAYER_GZIP, Digest.sha256(layer), layer.length);
+      String mediaType = isGzip(layer) ? MediaTypes.OCI_LAYER_GZIP : MediaTypes.OCI_LAYER;
+      var descriptor = Descriptor.of(mediaType, Digest.sha256(layer), layer.length);
       client.pushBlob(ref, descriptor, RequestBody.of(layer), null);
       layers.add(descriptor);
     }
@@ -50,7 +54,14 @@ public final class TestImage {
     client.pushManifest(ref, MediaTypes.OCI_MANIFEST, manifest);
   }
 
+  private static boolean isGzip(byte[] layer) {
+    return layer.length > 1 && (layer[0] & 0xff) == 0x1f && (layer[1] & 0xff) == 0x8b;
+  }
+
   private static byte[] gunzip(byte[] gzip) throws IOException {
+    if (!isGzip(gzip)) {
+      return gzip;
+    }
     try (var in = new GZIPInputStream(new ByteArrayInputStream(gzip))) {
       return in.readAllBytes();
     }

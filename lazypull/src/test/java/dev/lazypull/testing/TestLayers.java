@@ -85,6 +85,43 @@ public final class TestLayers {
     return out.toByteArray();
   }
 
+  /**
+   * Gzips {@code tar} as one member whose header carries every optional field of RFC 1952: FTEXT,
+   * FEXTRA (one subfield), FNAME, FCOMMENT and FHCRC (the header's CRC-16, which zlib checks).
+   */
+  public static byte[] gzipWithEveryHeaderField(byte[] tar) {
+    var out = new ByteArrayOutputStream();
+    out.writeBytes(new byte[] {0x1f, (byte) 0x8b, 8, 0x1f, 0x12, 0x34, 0x56, 0x78, 0, 3});
+    byte[] extra = {'l', 'p', 4, 0, 1, 2, 3, 4};
+    out.write(extra.length);
+    out.write(0);
+    out.writeBytes(extra);
+    out.writeBytes("layer.tar\0".getBytes(StandardCharsets.ISO_8859_1));
+    out.writeBytes("a comment\nwith a newline\0".getBytes(StandardCharsets.ISO_8859_1));
+    var headerCrc = new java.util.zip.CRC32();
+    headerCrc.update(out.toByteArray());
+    littleEndian(out, headerCrc.getValue(), 2);
+    var deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+    deflater.setInput(tar);
+    deflater.finish();
+    byte[] buffer = new byte[1 << 16];
+    while (!deflater.finished()) {
+      out.write(buffer, 0, deflater.deflate(buffer));
+    }
+    deflater.end();
+    var crc = new java.util.zip.CRC32();
+    crc.update(tar);
+    littleEndian(out, crc.getValue(), 4);
+    littleEndian(out, tar.length, 4);
+    return out.toByteArray();
+  }
+
+  private static void littleEndian(ByteArrayOutputStream out, long value, int bytes) {
+    for (int i = 0; i < bytes; i++) {
+      out.write((int) (value >>> (8 * i)) & 0xff);
+    }
+  }
+
   /** {@code size} bytes that do not compress, the same for the same seed. */
   public static byte[] randomBytes(long seed, int size) {
     byte[] bytes = new byte[size];
@@ -143,6 +180,12 @@ public final class TestLayers {
     Entry(byte[] rawName, char typeFlag) {
       this.rawName = rawName;
       this.typeFlag = typeFlag;
+    }
+
+    /** Replaces the entry's name by any bytes, UTF-8 or not. */
+    public Entry name(byte[] rawName) {
+      this.rawName = rawName.clone();
+      return this;
     }
 
     /** Sets the entry's data. */

@@ -181,8 +181,14 @@ public final class MergedTreeBuilder {
         root.setMetadata(entry);
         return;
       }
-      throw new LayerEntryException(
-          layerIndex, entry.displayName(), "a " + entry.type() + " entry names the root");
+      // containerd skips any entry that resolves to the root ("resolved to root"): a file, link
+      // or device cannot replace it.
+      log.debug(
+          "layer {}: ignoring {} entry {} that names the root",
+          layerIndex,
+          entry.type(),
+          entry.displayName());
+      return;
     }
     DirectoryNode parent = parentDirectory(layerIndex, entry, path.subList(0, path.size() - 1));
     Name name = path.getLast();

@@ -270,4 +270,12 @@ class MergedTreeBuilderTest {
       assertThat(tree.node(ino).inode()).isEqualTo(ino);
     }
   }
+
+  @Test
+  void fileOrSymlinkEntryNamingTheRoot_isIgnoredLikeContainerd() throws Exception {
+    // Such an entry made the whole image unmountable; containerd skips it.
+    MergedTree tree =
+        build(List.of(List.of(file("a"), file("../"), symlink("/", "/etc"), file("b"))));
+    assertThat(tree.root().names()).extracting(Name::toString).containsExactly("a", "b");
+  }
 }
