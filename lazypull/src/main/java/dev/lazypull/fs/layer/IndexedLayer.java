@@ -125,9 +125,7 @@ public final class IndexedLayer implements LayerReader {
       return target;
     }
     java.nio.file.Files.createDirectories(target.getParent());
-    java.nio.file.Path temp =
-        target.resolveSibling(
-            target.getFileName() + "." + Thread.currentThread().threadId() + ".tmp");
+    java.nio.file.Path temp = SpanCache.tempFor(target); // unique among mounts sharing the dir
     try (var out =
         java.nio.channels.FileChannel.open(
             temp,
