@@ -2,8 +2,6 @@ package dev.lazypull.fs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.lazypull.fs.cache.SpanCache;
-import dev.lazypull.fs.cache.SpanKey;
 import dev.lazypull.fs.layer.IndexedLayer;
 import dev.lazypull.fs.layer.LayerReader;
 import dev.lazypull.fuse.FuseMount;
@@ -13,6 +11,7 @@ import dev.lazypull.registry.RegistryClient;
 import dev.lazypull.registry.RegistryOptions;
 import dev.lazypull.testing.BigTestImage;
 import dev.lazypull.testing.LocalRegistry;
+import dev.lazypull.testing.SpanCacheCheck;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -29,7 +28,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,6 +97,7 @@ class LazyMountLoadIT {
     Path here = scratch.resolve("mnt-here");
     Path there = scratch.resolve("mnt-there");
     Process daemon = null;
+    Path daemonLog = null;
     try (LazyImage image = open(converted, cacheDir);
         FuseMount mount = mount(image, here)) {
       image.startBackgroundFetch();
@@ -116,7 +115,10 @@ class LazyMountLoadIT {
       String out = new String(daemon.getInputStream().readAllBytes());
       assertThat(daemon.waitFor(120, TimeUnit.SECONDS)).isTrue();
       assertThat(daemon.exitValue()).as(out).isZero();
-      long childPid = Long.parseLong(out.replaceAll("(?s).*\\(pid (\\d+),.*", "$1"));
+      var started = java.util.regex.Pattern.compile("\\(pid (\\d+), log (\\S+)\\)").matcher(out);
+      assertThat(started.find()).as(out).isTrue();
+      long childPid = Long.parseLong(started.group(1));
+      daemonLog = Path.of(started.group(2));
 
       Latencies latencies = readRandomly(List.of(here, there), content.files(), 32, 100);
       latencies.print("2 mounts sharing a cache, 32 readers each");
@@ -137,27 +139,11 @@ class LazyMountLoadIT {
       if (daemon != null && Files.exists(there)) {
         new ProcessBuilder("umount", "-l", there.toString()).start().waitFor();
       }
+      if (daemonLog != null) {
+        Files.deleteIfExists(daemonLog);
+      }
     }
-    assertEverySpanWholeAndNoTemporaryFiles(cacheDir.resolve("spans"));
-  }
-
-  /** Opens the cache as a new mount would and reads every span in it: none may be damaged. */
-  static void assertEverySpanWholeAndNoTemporaryFiles(Path spans) throws Exception {
-    List<Path> files;
-    try (Stream<Path> walk = Files.walk(spans)) {
-      files = walk.filter(Files::isRegularFile).toList();
-    }
-    assertThat(files).isNotEmpty();
-    assertThat(files).noneMatch(p -> p.getFileName().toString().endsWith(".tmp"));
-    SpanCache cache = SpanCache.open(spans, Long.MAX_VALUE);
-    for (Path file : files) {
-      var key =
-          new SpanKey(
-              file.getParent().getFileName().toString(),
-              Integer.parseInt(file.getFileName().toString()));
-      assertThat(cache.read(key, 0, ByteBuffer.allocate(1))).as(file.toString()).isEqualTo(1);
-    }
-    assertThat(cache.damagedSpans()).isZero();
+    SpanCacheCheck.assertEverySpanWholeAndNoTemporaryFiles(cacheDir.resolve("spans"));
   }
 
   private static void lazypull(String... args) throws Exception {

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * a file cut short or damaged (by a power loss, a full disk, or a hand) is deleted and fetched
  * again instead of served.
  */
-public final class SpanCache {
+public final class SpanCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpanCache.class);
   private static final String TEMP_SUFFIX = ".tmp";
 
@@ -423,6 +423,14 @@ public final class SpanCache {
 
   public long misses() {
     return misses.get();
+  }
+
+  /** Closes the descriptors of recently read spans; the cache may still be used (it reopens). */
+  @Override
+  public void close() {
+    for (SpanKey open : List.copyOf(channels.keySet())) {
+      closeChannel(open);
+    }
   }
 
   /** Span files found damaged (cut short or not matching their trailer) and deleted. */
