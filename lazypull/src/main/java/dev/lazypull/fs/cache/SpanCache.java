@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
  * sha256 of its bytes; a span found on disk at open is checked against it before its first read, so
  * a file cut short or damaged (by a power loss, a full disk, or a hand) is deleted and fetched
  * again instead of served.
+ *
+ * <p>Local copies of whole files made from cached spans (for FUSE passthrough) are counted in the
+ * same limit and evicted with the spans, least recently used first.
  */
 public final class SpanCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpanCache.class);
@@ -58,6 +61,22 @@ public final class SpanCache implements AutoCloseable {
   private static final int MAX_OPEN_CHANNELS = 64;
 
   private final AtomicLong damaged = new AtomicLong();
+
+  /** Local copies of whole files made from cached spans, with their sizes and last use. */
+  private final Map<Path, CachedCopy> copies = new ConcurrentHashMap<>();
+
+  /** Copy directories already cleared of copies of earlier runs. */
+  private final java.util.Set<Path> clearedCopyDirs = ConcurrentHashMap.newKeySet();
+
+  private static final class CachedCopy {
+    final long size;
+    volatile long lastUse;
+
+    CachedCopy(long size, long lastUse) {
+      this.size = size;
+      this.lastUse = lastUse;
+    }
+  }
 
   private static final class CachedSpan {
     /** The span's bytes, without the trailer. */
@@ -385,26 +404,113 @@ public final class SpanCache implements AutoCloseable {
     evictOver(maxBytes);
   }
 
-  /** Deletes least recently used spans until the cache holds at most {@code limit} bytes. */
+  /** Whether this process made {@code file} as a copy and has not evicted it; marks it used. */
+  public boolean hasCopy(Path file) {
+    CachedCopy copy = copies.get(file);
+    if (copy == null || !Files.isRegularFile(file)) {
+      return false;
+    }
+    copy.lastUse = useClock.incrementAndGet();
+    return true;
+  }
+
+  /**
+   * Counts a complete local copy of a file (made from cached spans and renamed into place) in the
+   * cache's size, so that it is evicted with the spans; marks it used if already counted.
+   */
+  public void addCopy(Path file) throws IOException {
+    CachedCopy known = copies.get(file);
+    if (known != null) {
+      known.lastUse = useClock.incrementAndGet();
+      return;
+    }
+    var copy = new CachedCopy(Files.size(file), useClock.incrementAndGet());
+    if (copies.putIfAbsent(file, copy) == null) {
+      totalBytes.addAndGet(copy.size);
+    }
+    evictOver(maxBytes);
+  }
+
+  /**
+   * Deletes, once per directory, the copies that earlier runs left in {@code dir} ({@code
+   * <dir>/<layer hex>/<name>}) and their interrupted writes. A copy has no trailer to check it by
+   * (the kernel reads it as the file itself), so one that a power loss damaged could not be told
+   * from a good one: copies are remade from verified spans when next needed. Temporary files of a
+   * live writer (another mount sharing the directory) are kept.
+   */
+  public void clearCopiesOfEarlierRuns(Path dir) throws IOException {
+    if (!clearedCopyDirs.add(dir) || !Files.isDirectory(dir)) {
+      return;
+    }
+    try (DirectoryStream<Path> layers = Files.newDirectoryStream(dir)) {
+      for (Path layerDir : layers) {
+        if (!Files.isDirectory(layerDir)) {
+          continue;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(layerDir)) {
+          for (Path file : files) {
+            if (file.getFileName().toString().endsWith(TEMP_SUFFIX)) {
+              deleteIfWriterGone(file);
+            } else if (!copies.containsKey(file)) {
+              Files.deleteIfExists(file);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** One span or copy that eviction may delete. */
+  private record Candidate(long lastUse, Runnable evict) {}
+
+  /**
+   * Deletes least recently used spans and copies until the cache holds at most {@code limit} bytes.
+   */
   private synchronized void evictOver(long limit) {
     if (totalBytes.get() <= limit) {
       return;
     }
-    List<Map.Entry<SpanKey, CachedSpan>> byAge = new ArrayList<>(spans.entrySet());
-    byAge.sort(Comparator.comparingLong(e -> e.getValue().lastUse));
-    for (var entry : byAge) {
+    List<Candidate> byAge = new ArrayList<>();
+    for (var entry : spans.entrySet()) {
+      byAge.add(
+          new Candidate(
+              entry.getValue().lastUse, () -> evictSpan(entry.getKey(), entry.getValue())));
+    }
+    for (var entry : copies.entrySet()) {
+      byAge.add(
+          new Candidate(
+              entry.getValue().lastUse, () -> evictCopy(entry.getKey(), entry.getValue())));
+    }
+    byAge.sort(Comparator.comparingLong(Candidate::lastUse));
+    for (Candidate candidate : byAge) {
       if (totalBytes.get() <= limit) {
         break;
       }
-      if (spans.remove(entry.getKey(), entry.getValue())) {
-        totalBytes.addAndGet(-entry.getValue().fileSize());
-        closeChannel(entry.getKey());
-        try {
-          Files.deleteIfExists(pathOf(entry.getKey()));
-        } catch (IOException e) {
-          log.warn("could not delete cached span {}: {}", entry.getKey(), e.getMessage());
-        }
-      }
+      candidate.evict().run();
+    }
+  }
+
+  private void evictSpan(SpanKey key, CachedSpan span) {
+    if (spans.remove(key, span)) {
+      totalBytes.addAndGet(-span.fileSize());
+      closeChannel(key);
+      deleteQuietly(pathOf(key));
+    }
+  }
+
+  // A passthrough file open in the kernel keeps reading the unlinked copy until it is closed.
+  private void evictCopy(Path file, CachedCopy copy) {
+    if (copies.remove(file, copy)) {
+      totalBytes.addAndGet(-copy.size);
+      deleteQuietly(file);
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      log.warn("could not delete {} from the cache: {}", file, e.getMessage());
     }
   }
 

@@ -184,4 +184,44 @@ class SpanCacheTest {
     assertThat(cache.misses()).isZero();
     assertThat(cache.sizeBytes()).isEqualTo(sizeBefore);
   }
+
+  @Test
+  void addCopy_countsInTheLimitAndIsEvictedWithTheSpans() throws Exception {
+    // Passthrough copies were not counted in --cache-size: a cache full of copies grew without
+    // bound beside its limit.
+    SpanCache cache = SpanCache.open(dir.resolve("spans"), 5000);
+    var span = new SpanKey(LAYER, 0);
+    cache.put(span, bytes(1000, 0));
+    Path copy = Files.createDirectories(dir.resolve("files").resolve(LAYER)).resolve("512");
+    Files.write(copy, new byte[3000]);
+    cache.addCopy(copy);
+    assertThat(cache.sizeBytes()).isEqualTo(1000 + SpanCache.TRAILER_SIZE + 3000);
+    assertThat(cache.hasCopy(copy)).isTrue(); // the copy is now more recent than the span
+    cache.put(new SpanKey(LAYER, 1), bytes(1000, 1));
+    assertThat(cache.contains(span)).as("least recently used: evicted").isFalse();
+    assertThat(copy).exists();
+    Files.write(copy.resolveSibling("9"), new byte[3000]);
+    cache.addCopy(copy.resolveSibling("9"));
+    assertThat(cache.sizeBytes()).isLessThanOrEqualTo(5000);
+    assertThat(copy).doesNotExist();
+    assertThat(cache.hasCopy(copy)).isFalse();
+  }
+
+  @Test
+  void clearCopiesOfEarlierRuns_deletesOldCopiesAndDeadWritersTemporaryFiles() throws Exception {
+    Path layerDir = Files.createDirectories(dir.resolve("files").resolve(LAYER));
+    Path old = layerDir.resolve("512");
+    Path deadTemp = layerDir.resolve("1024." + Integer.MAX_VALUE + ".3.tmp");
+    long livePid = ProcessHandle.current().parent().orElseThrow().pid();
+    Path liveTemp = layerDir.resolve("2048." + livePid + ".3.tmp");
+    for (Path file : java.util.List.of(old, deadTemp, liveTemp)) {
+      Files.write(file, new byte[10]);
+    }
+    SpanCache cache = SpanCache.open(dir.resolve("spans"), 1 << 20);
+    cache.clearCopiesOfEarlierRuns(dir.resolve("files"));
+    assertThat(old).doesNotExist();
+    assertThat(deadTemp).doesNotExist();
+    assertThat(liveTemp).exists();
+    assertThat(cache.hasCopy(old)).isFalse();
+  }
 }
