@@ -206,6 +206,23 @@ public final class SpanCache implements AutoCloseable {
   }
 
   /**
+   * Whether the span is cached and whole: one from an earlier run is checked against its trailer
+   * first (and deleted if damaged).
+   */
+  public boolean containsChecked(SpanKey key) throws IOException {
+    CachedSpan span = spans.get(key);
+    if (span == null) {
+      return false;
+    }
+    try {
+      return span.verified || verify(key, span);
+    } catch (NoSuchFileException e) {
+      forget(key, span); // evicted by another mount sharing the directory
+      return false;
+    }
+  }
+
+  /**
    * Reads from a cached span into {@code into}, starting at {@code offsetInSpan}, until {@code
    * into} is full or the span ends. Returns the bytes read, or -1 if the span is not cached (or was
    * found damaged, and is no longer).

@@ -387,7 +387,9 @@ public final class IndexedLayer implements LayerReader {
       layerHash.update(
           compressed, (int) (hashed - fetchStart), (int) (span.compressedEnd() - hashed));
       hashed = span.compressedEnd();
-      if (!cache.contains(new SpanKey(layerDigest.hex(), id)) && !inFlight.containsKey(id)) {
+      // A span an earlier run cached is checked here, so that a damaged one is replaced while
+      // the registry is still there rather than found at a read after it is gone.
+      if (!cache.containsChecked(new SpanKey(layerDigest.hex(), id)) && !inFlight.containsKey(id)) {
         var future = new CompletableFuture<ByteBuffer>();
         if (inFlight.putIfAbsent(id, future) == null) {
           completeSpan(id, compressed, fetchStart, false);
