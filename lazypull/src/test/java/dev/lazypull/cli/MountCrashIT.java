@@ -99,6 +99,8 @@ class MountCrashIT {
       awaitSpanFiles(spans, countSpanFiles(spans) + 6);
       ProcessHandle.of(second.pid()).orElseThrow().destroyForcibly();
       ProcessHandle.of(second.pid()).ifPresent(p -> p.onExit().join());
+      run(LAUNCHER.toString(), "umount", mountPoint.toString()); // detaches the dead mount
+      assertThat(MountCommand.isLazypullMount(mountPoint)).isFalse();
 
       // 3. Once more, at full speed: every byte right, no repair by hand.
       proxy.throttle(0);
