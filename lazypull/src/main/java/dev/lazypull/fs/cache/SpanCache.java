@@ -251,8 +251,13 @@ public final class SpanCache implements AutoCloseable {
           hits.incrementAndGet();
           return total;
         } catch (java.nio.channels.ClosedChannelException e) {
-          if (attempt == 2 || Thread.currentThread().isInterrupted()) {
+          if (Thread.currentThread().isInterrupted()) {
             throw e;
+          }
+          if (attempt == 2) {
+            forget(key, span); // closed under this reader again and again: fetch it instead
+            misses.incrementAndGet();
+            return -1;
           }
         } catch (NoSuchFileException e) {
           // Evicted (by this process or another sharing the directory) between the lookup and
