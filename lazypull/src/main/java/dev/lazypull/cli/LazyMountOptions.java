@@ -52,7 +52,7 @@ public final class LazyMountOptions {
       description =
           "Let the kernel read large files whose bytes are all cached straight from a local copy"
               + " (FUSE passthrough; local-disk speed). The copies are kept beside the cache and"
-              + " not yet counted in --cache-size.")
+              + " count in --cache-size.")
   boolean passthrough;
 
   /** Tells the user that an image without an index was fetched whole, not lazily. */

@@ -123,8 +123,11 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
   }
 
   // A file cannot be a mount point. A second mount would stack on the first, and --daemon would
-  // take the first one for its own.
+  // take the first one for its own. A mount whose server was killed (kill -9, OOM) stays in the
+  // mount table, answering ENOTCONN, until detached: that one is detached, so that a restart on
+  // the same directory works without a manual umount.
   private void checkMountPoint() throws IOException {
+    FuseMount.detachDeadMount(mountPoint.toAbsolutePath().normalize());
     if (Files.exists(mountPoint) && !Files.isDirectory(mountPoint)) {
       throw new IOException(
           mountPoint + " is not a directory; give a directory (or a new path) as the mount point");

@@ -72,6 +72,7 @@ public final class LazyImage implements AutoCloseable {
   private final MergedTree tree;
   private final FetchCounters counters;
   private final boolean indexed;
+  private final SpanCache cache;
   private @Nullable Thread backgroundFetcher;
 
   private LazyImage(
@@ -80,8 +81,10 @@ public final class LazyImage implements AutoCloseable {
       List<LayerReader> layers,
       MergedTree tree,
       FetchCounters counters,
-      boolean indexed) {
+      boolean indexed,
+      SpanCache cache) {
     this.image = image;
+    this.cache = cache;
     this.config = config;
     this.layers = layers;
     this.tree = tree;
@@ -126,7 +129,7 @@ public final class LazyImage implements AutoCloseable {
         }
       }
       boolean lazy = found != null || layers.stream().anyMatch(l -> l instanceof EstargzLayer);
-      return new LazyImage(image, config, layers, builder.build(), counters, lazy);
+      return new LazyImage(image, config, layers, builder.build(), counters, lazy, cache);
     }
   }
 
@@ -331,5 +334,6 @@ public final class LazyImage implements AutoCloseable {
         local.close();
       }
     }
+    cache.close(); // its open span files, so that a cache directory can be unmounted
   }
 }

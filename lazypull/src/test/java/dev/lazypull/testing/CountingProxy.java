@@ -26,6 +26,7 @@ public final class CountingProxy implements AutoCloseable {
   private final LongAdder connections = new LongAdder();
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private final Thread acceptor;
+  private volatile long serverBytesPerSecond;
 
   private CountingProxy(int serverPort) throws IOException {
     InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -62,6 +63,14 @@ public final class CountingProxy implements AutoCloseable {
     return connections.sum();
   }
 
+  /**
+   * Passes the server's bytes on at about {@code bytesPerSecond} per connection (0: at full speed),
+   * so that a test can act while fetches are in flight.
+   */
+  public void throttle(long bytesPerSecond) {
+    this.serverBytesPerSecond = bytesPerSecond;
+  }
+
   /** Zeroes the counters. */
   public void reset() {
     bytesFromServer.reset();
@@ -77,25 +86,29 @@ public final class CountingProxy implements AutoCloseable {
         sockets.add(client);
         sockets.add(upstream);
         connections.increment();
-        Thread.ofVirtual().start(() -> pump(client, upstream, bytesToServer));
-        Thread.ofVirtual().start(() -> pump(upstream, client, bytesFromServer));
+        Thread.ofVirtual().start(() -> pump(client, upstream, bytesToServer, false));
+        Thread.ofVirtual().start(() -> pump(upstream, client, bytesFromServer, true));
       } catch (IOException e) {
         // Closed, or the server is gone: the client sees a reset connection.
       }
     }
   }
 
-  private static void pump(Socket from, Socket to, LongAdder counter) {
+  private void pump(Socket from, Socket to, LongAdder counter, boolean fromServer) {
     byte[] buffer = new byte[64 * 1024];
     try (InputStream in = from.getInputStream()) {
       OutputStream out = to.getOutputStream();
       int n;
       while ((n = in.read(buffer)) >= 0) {
         counter.add(n);
+        long rate = serverBytesPerSecond;
+        if (fromServer && rate > 0) {
+          Thread.sleep(Math.max(1, n * 1000L / rate));
+        }
         out.write(buffer, 0, n);
       }
       to.shutdownOutput();
-    } catch (IOException e) {
+    } catch (IOException | InterruptedException e) {
       closeQuietly(to);
     }
   }

@@ -104,9 +104,8 @@ public final class IndexedLayer implements LayerReader {
   }
 
   /**
-   * Whether the span cache is far enough under its limit to take a copy of this many bytes. TODO:
-   * the copies made by {@link #materialize} are not counted in the cache's size or evicted with it;
-   * this check only keeps them from being made when the cache is full.
+   * Whether the span cache is far enough under its limit to take a copy of this many bytes without
+   * evicting anything: the copies made by {@link #materialize} count in the cache's size.
    */
   public boolean cacheHasRoomFor(long bytes) {
     return cache.sizeBytes() + bytes <= cache.maxBytes();
@@ -119,15 +118,14 @@ public final class IndexedLayer implements LayerReader {
    */
   public java.nio.file.Path materialize(
       long uncompressedOffset, long length, java.nio.file.Path dir) throws IOException {
+    cache.clearCopiesOfEarlierRuns(dir);
     java.nio.file.Path target =
         dir.resolve(layerDigest.hex()).resolve(Long.toString(uncompressedOffset));
-    if (java.nio.file.Files.isRegularFile(target) && java.nio.file.Files.size(target) == length) {
-      return target;
+    if (cache.hasCopy(target)) {
+      return target; // made by this process, from verified spans
     }
     java.nio.file.Files.createDirectories(target.getParent());
-    java.nio.file.Path temp =
-        target.resolveSibling(
-            target.getFileName() + "." + Thread.currentThread().threadId() + ".tmp");
+    java.nio.file.Path temp = SpanCache.tempFor(target); // unique among mounts sharing the dir
     try (var out =
         java.nio.channels.FileChannel.open(
             temp,
@@ -157,6 +155,7 @@ public final class IndexedLayer implements LayerReader {
         target,
         java.nio.file.StandardCopyOption.ATOMIC_MOVE,
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    cache.addCopy(target);
     return target;
   }
 
@@ -388,7 +387,9 @@ public final class IndexedLayer implements LayerReader {
       layerHash.update(
           compressed, (int) (hashed - fetchStart), (int) (span.compressedEnd() - hashed));
       hashed = span.compressedEnd();
-      if (!cache.contains(new SpanKey(layerDigest.hex(), id)) && !inFlight.containsKey(id)) {
+      // A span an earlier run cached is checked here, so that a damaged one is replaced while
+      // the registry is still there rather than found at a read after it is gone.
+      if (!cache.containsChecked(new SpanKey(layerDigest.hex(), id)) && !inFlight.containsKey(id)) {
         var future = new CompletableFuture<ByteBuffer>();
         if (inFlight.putIfAbsent(id, future) == null) {
           completeSpan(id, compressed, fetchStart, false);
