@@ -274,6 +274,38 @@ class FaultIT {
     }
   }
 
+  @Test
+  void backgroundFetch_registryDownForLongerThanOneFetch_completesTheLayerOnceBack()
+      throws Exception {
+    // The background fetch stopped at its first failed fetch and never went on, leaving the
+    // layers partly fetched for the rest of the mount.
+    try (var mounted = new Mounted()) {
+      mounted.proxy.always(new Fault.Status(503, null), FaultProxy.blobGets());
+      mounted.image.startBackgroundFetch();
+      Thread.sleep(READ_TIMEOUT.plusSeconds(2)); // at least one fetch has failed for good
+      assertThat(mounted.proxy.injected()).isPositive();
+
+      mounted.proxy.clear();
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!everyIndexedLayerCached(mounted.image) && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+      }
+      assertThat(everyIndexedLayerCached(mounted.image))
+          .as("every layer fetched in the background after the registry came back")
+          .isTrue();
+      mounted.proxy.always(new Fault.Status(500, null), FaultProxy.blobGets());
+      FaultWorkload.readEach(mounted.root, ALL).assertAllRight(READ_BOUND);
+    }
+  }
+
+  private static boolean everyIndexedLayerCached(LazyImage image) {
+    return image.layers().stream()
+        .allMatch(
+            l ->
+                l instanceof dev.lazypull.fs.layer.IndexedLayer indexed
+                    && indexed.cached(0, indexed.uncompressedSize()));
+  }
+
   /** Waits (at most 20 s) until a range request for the layer covers {@code blobOffset}. */
   private static void awaitRequestCovering(FaultProxy proxy, Descriptor layer, long blobOffset)
       throws InterruptedException {

@@ -173,6 +173,8 @@ class SecretsIT {
         .as("missing image")
         .isNotZero();
     assertThat(tokens.issued()).as("the commands used tokens").isNotEmpty();
+    assertThat(seen.get(seen.size() - 1)).as("the missing image's error was captured").isNotBlank();
+    assertThat(String.join("\n", seen)).as("--json output was captured").contains("\"digest\"");
 
     readsFailingBehindAProxy(converted);
     scrapeSnapshotterMetrics(converted);
