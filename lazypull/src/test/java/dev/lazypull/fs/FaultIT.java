@@ -123,6 +123,65 @@ class FaultIT {
     }
   }
 
+  private LazyImage openThrough(FaultProxy proxy) throws Exception {
+    var options =
+        RegistryOptions.defaults().withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2));
+    return LazyImage.open(
+        RegistryClient.create(options),
+        proxy.reference("faults:soci"),
+        new LazyImage.Options(scratch.resolve("open-cache"), 1L << 30, READ_TIMEOUT, null, false));
+  }
+
+  static Stream<Arguments> bodyFaults() {
+    return Stream.of(
+        Arguments.of("resetMidBody", new Fault.ResetMidBody()),
+        Arguments.of("truncatedBody", new Fault.Truncate()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("bodyFaults")
+  void open_manifestBodyBreaksOffOnce_askedAgainAndOpens(String name, Fault fault)
+      throws Exception {
+    // A manifest whose answer broke off after its headers failed the whole mount: the sender
+    // retries requests, and nothing retried a body.
+    try (var proxy = FaultProxy.to(registry.port())) {
+      proxy.inject(fault, r -> r.method().equals("GET") && r.path().contains("/manifests/"), 1);
+      try (LazyImage image = openThrough(proxy)) {
+        assertThat(image.indexed()).isTrue();
+      }
+      assertThat(proxy.injected()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void open_firstRequestsOfEveryKindFail_retriedAndOpens() throws Exception {
+    try (var proxy = FaultProxy.to(registry.port())) {
+      proxy.inject(new Fault.Status(503, "0"), r -> true, 2);
+      proxy.inject(new Fault.ResetMidBody(), FaultProxy.blobGets(), 2);
+      proxy.inject(new Fault.Status(502, null), r -> r.path().contains("/manifests/"), 1);
+      try (LazyImage image = openThrough(proxy)) {
+        assertThat(image.indexed()).isTrue();
+      }
+      assertThat(proxy.injected()).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void open_registryAnswers500ForGood_failsWithOneLineNamingTheImage() throws Exception {
+    try (var proxy = FaultProxy.to(registry.port())) {
+      proxy.always(new Fault.Status(500, null), r -> true);
+      long start = System.nanoTime();
+      try (LazyImage image = openThrough(proxy)) {
+        throw new AssertionError("opened through a registry answering 500: " + image);
+      } catch (dev.lazypull.registry.RegistryException e) {
+        assertThat(e.getMessage()).contains("faults:soci").contains("500").doesNotContain("\n");
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("bounded by the retry policy's 60 s budget")
+          .isLessThan(Duration.ofSeconds(70));
+    }
+  }
+
   static Stream<Arguments> failingFaults() {
     return Stream.of(
         Arguments.of("resetMidBody", new Fault.ResetMidBody()),
