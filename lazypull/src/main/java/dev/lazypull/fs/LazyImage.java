@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.lazypull.estargz.EstargzException;
 import dev.lazypull.estargz.EstargzReader;
 import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.fs.layer.BadLayerException;
 import dev.lazypull.fs.layer.EstargzLayer;
 import dev.lazypull.fs.layer.FetchCounters;
 import dev.lazypull.fs.layer.IndexedLayer;
@@ -49,6 +50,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class LazyImage implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LazyImage.class);
+
+  /** Pauses before the background fetch of a layer tries again: doubling from 1 s to 60 s. */
+  private static final Duration FIRST_BACKGROUND_RETRY = Duration.ofSeconds(1);
+
+  private static final Duration MAX_BACKGROUND_RETRY = Duration.ofSeconds(60);
 
   /**
    * How to open an image.
@@ -312,15 +318,50 @@ public final class LazyImage implements AutoCloseable {
                 });
   }
 
+  /**
+   * Fetches one layer in the background until it is complete, trying again after a failure (a
+   * registry outage, bytes that kept failing their digest) with a growing pause, so that a fault
+   * that clears does not leave the layer partly fetched for the rest of the mount. Stops when the
+   * layer is complete, is marked bad, or the image is closed.
+   */
   private static void fetchInBackground(IndexedLayer layer) {
-    try {
-      if (layer.fetchAllInBackground(Duration.ofMillis(5))) {
-        log.info("layer {} is now fully local and its digest checked", layer.describe());
+    Duration pause = FIRST_BACKGROUND_RETRY;
+    for (int failures = 0; !Thread.currentThread().isInterrupted(); failures++) {
+      try {
+        if (layer.fetchAllInBackground(Duration.ofMillis(5))) {
+          log.info("layer {} is now fully local and its digest checked", layer.describe());
+        }
+        return;
+      } catch (BadLayerException e) {
+        return; // logged once when the layer was marked bad
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (IOException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          return;
+        }
+        if (failures == 0) {
+          log.warn(
+              "background fetch of layer {} failed ({}); trying again, first in {} s",
+              layer.describe(),
+              e.getMessage(),
+              pause.toSeconds());
+        } else {
+          log.debug(
+              "background fetch of layer {} failed again: {}", layer.describe(), e.getMessage());
+        }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (IOException e) {
-      log.warn("background fetch of layer {} stopped: {}", layer.describe(), e.getMessage());
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      pause =
+          pause.multipliedBy(2).compareTo(MAX_BACKGROUND_RETRY) > 0
+              ? MAX_BACKGROUND_RETRY
+              : pause.multipliedBy(2);
     }
   }
 

@@ -9,11 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +24,9 @@ final class BlobReader {
 
   private static final Logger log = LoggerFactory.getLogger(BlobReader.class);
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+  private static final Pattern BOUNDARY =
+      Pattern.compile("boundary=\\x22?([^\\x22;]+)", Pattern.CASE_INSENSITIVE);
+  private static final int MAX_PART_HEADER_LINES = 64;
   private static final int BUFFER_BYTES = 64 * 1024;
 
   /** Resumptions of one broken whole-blob download before giving up. */
@@ -195,6 +200,11 @@ final class BlobReader {
 
   private InputStream partialBody(HttpResponse response, long offset, long lastByte, String action)
       throws RegistryException {
+    String contentType = response.header("Content-Type");
+    if (contentType != null
+        && contentType.strip().toLowerCase(Locale.ROOT).startsWith("multipart/byteranges")) {
+      return onlyPart(response, contentType, offset, lastByte, action);
+    }
     String contentRange = response.header("Content-Range");
     Matcher match = contentRange == null ? null : CONTENT_RANGE.matcher(contentRange.strip());
     if (match == null
@@ -206,6 +216,69 @@ final class BlobReader {
           action + ": the registry answered 206 with Content-Range '" + contentRange + "'");
     }
     return new BoundedInputStream(response.body(), lastByte - offset + 1);
+  }
+
+  /**
+   * The body of the one part of a {@code multipart/byteranges} answer to a single range: RFC 9110
+   * lets a server answer so (some object stores and proxies do), with the Content-Range in the
+   * part's headers instead of the answer's. The part must hold exactly the range asked for.
+   */
+  private InputStream onlyPart(
+      HttpResponse response, String contentType, long offset, long lastByte, String action)
+      throws RegistryException {
+    Matcher boundary = BOUNDARY.matcher(contentType);
+    try {
+      if (!boundary.find()) {
+        throw new IOException("no boundary in Content-Type '" + contentType + "'");
+      }
+      String delimiter = "--" + boundary.group(1);
+      InputStream body = response.body();
+      String line;
+      int lines = 0;
+      do {
+        line = readLine(body);
+        if (line == null || ++lines > MAX_PART_HEADER_LINES) {
+          throw new IOException("no part starts with " + delimiter);
+        }
+      } while (!line.strip().equals(delimiter));
+      String partRange = null;
+      for (line = readLine(body); line != null && !line.isEmpty(); line = readLine(body)) {
+        if (++lines > MAX_PART_HEADER_LINES) {
+          throw new IOException("the part's headers do not end");
+        }
+        int colon = line.indexOf(':');
+        if (colon > 0 && line.substring(0, colon).strip().equalsIgnoreCase("Content-Range")) {
+          partRange = line.substring(colon + 1).strip();
+        }
+      }
+      Matcher match = partRange == null ? null : CONTENT_RANGE.matcher(partRange);
+      if (match == null
+          || !match.matches()
+          || Long.parseLong(match.group(1)) != offset
+          || Long.parseLong(match.group(2)) != lastByte) {
+        throw new IOException("its part has Content-Range '" + partRange + "'");
+      }
+      return new BoundedInputStream(body, lastByte - offset + 1);
+    } catch (IOException e) {
+      RequestSender.closeQuietly(response);
+      throw new RegistryProtocolException(
+          action + ": the registry answered multipart/byteranges that cannot be used: " + e);
+    }
+  }
+
+  /** One CRLF- or LF-terminated line, read byte by byte so no body byte is consumed; or null. */
+  private static @Nullable String readLine(InputStream in) throws IOException {
+    var line = new StringBuilder();
+    int b;
+    while ((b = in.read()) >= 0 && b != '\n') {
+      if (line.length() > 8192) {
+        throw new IOException("a part header line is too long");
+      }
+      if (b != '\r') {
+        line.append((char) b);
+      }
+    }
+    return b < 0 && line.isEmpty() ? null : line.toString();
   }
 
   private void markRangeless(ImageRegistry registry, Digest digest, HttpResponse response)

@@ -13,12 +13,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Fetches manifests and indexes, verifies their digests and resolves indexes to a platform. */
 final class ManifestFetcher {
 
   /** Registries cap manifests at 4 MiB; anything bigger is not a manifest. */
   static final int MAX_MANIFEST_BYTES = 4 << 20;
+
+  /** Times a manifest is asked for when its answer breaks off in the middle of the body. */
+  private static final int BODY_ATTEMPTS = 3;
+
+  private static final Logger log = LoggerFactory.getLogger(ManifestFetcher.class);
 
   private static final String ACCEPT =
       String.join(
@@ -52,16 +59,46 @@ final class ManifestFetcher {
             true);
     byte[] bytes;
     String contentType;
-    try (HttpResponse response = sender.send(exchange)) {
-      contentType = response.header("Content-Type");
-      bytes = response.bodyBytes(MAX_MANIFEST_BYTES + 1);
-    } catch (IOException e) {
-      throw new RegistryUnavailableException(action + ": " + e.getMessage(), e);
+    for (int attempt = 1; ; attempt++) {
+      try (HttpResponse response = sender.send(exchange)) {
+        contentType = response.header("Content-Type");
+        bytes = response.bodyBytes(MAX_MANIFEST_BYTES + 1);
+        checkLength(response, bytes);
+        break;
+      } catch (IOException e) {
+        // The sender retries failed requests, not answers whose body breaks off afterwards.
+        if (attempt == BODY_ATTEMPTS) {
+          throw new RegistryUnavailableException(
+              action
+                  + ": the answer broke off "
+                  + attempt
+                  + " times ("
+                  + e.getMessage()
+                  + "); check that the registry is up and reachable",
+              e);
+        }
+        log.info("{}: the answer broke off ({}); asking again", action, e.getMessage());
+      }
     }
     if (bytes.length > MAX_MANIFEST_BYTES) {
       throw new RegistryProtocolException(action + ": larger than 4 MiB, not a manifest");
     }
     return parse(reference, bytes, contentType, action);
+  }
+
+  /** A body shorter than its Content-Length was cut off: some connections end without an error. */
+  private static void checkLength(HttpResponse response, byte[] bytes) throws IOException {
+    String announced = response.header("Content-Length");
+    if (announced == null || bytes.length > MAX_MANIFEST_BYTES) {
+      return;
+    }
+    try {
+      if (Long.parseLong(announced.strip()) != bytes.length) {
+        throw new IOException("got " + bytes.length + " of " + announced.strip() + " bytes");
+      }
+    } catch (NumberFormatException e) {
+      // An unreadable Content-Length is the transport's business; the digest checks the bytes.
+    }
   }
 
   ResolvedImage resolve(ImageReference reference, Platform platform) throws RegistryException {

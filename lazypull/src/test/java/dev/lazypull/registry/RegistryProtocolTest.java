@@ -293,6 +293,47 @@ class RegistryProtocolTest {
     }
   }
 
+  /** A 206 answer in multipart/byteranges form with one part: {@code partRange} its range. */
+  private static CannedServer multipartServer(String partRange, int from, int to)
+      throws IOException {
+    return new CannedServer(
+        ex -> {
+          var body = new java.io.ByteArrayOutputStream();
+          body.writeBytes(
+              ("\r\n--XYZ\r\nContent-Type: application/octet-stream\r\nContent-Range: "
+                      + partRange
+                      + "\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+          body.write(BLOB, from, to - from);
+          body.writeBytes("\r\n--XYZ--\r\n".getBytes(StandardCharsets.US_ASCII));
+          respond(
+              ex,
+              206,
+              Map.of("Content-Type", "multipart/byteranges; boundary=XYZ"),
+              body.toByteArray());
+        });
+  }
+
+  @Test
+  void openRange_multipartByterangesWithOnePart_rightBytes() throws Exception {
+    // A single range answered as multipart/byteranges (RFC 9110 allows it) failed the read.
+    try (var server = multipartServer("bytes 5000-5299/10000", 5000, 5300)) {
+      var client = RegistryClient.create(OPTIONS);
+      assertThat(read(client.openRange(repo(server), DIGEST, BLOB.length, 5000, 300)))
+          .isEqualTo(Arrays.copyOfRange(BLOB, 5000, 5300));
+    }
+  }
+
+  @Test
+  void openRange_multipartPartOfAnotherRange_protocolError() throws Exception {
+    try (var server = multipartServer("bytes 5001-5300/10000", 5001, 5301)) {
+      var client = RegistryClient.create(OPTIONS);
+      assertThatThrownBy(() -> client.openRange(repo(server), DIGEST, BLOB.length, 5000, 300))
+          .isInstanceOf(RegistryProtocolException.class)
+          .hasMessageContaining("multipart/byteranges");
+    }
+  }
+
   @Test
   void openRange_shortBody_failsInsteadOfServingFewerBytes() throws Exception {
     try (var server =

@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The real Debian {@code docker-registry} on a free 127.0.0.1 port, with its own config and storage
- * in a temporary directory (deletes enabled, optional htpasswd Basic auth). Use as a JUnit 5
- * extension on a static field ({@code @RegisterExtension static final LocalRegistry REGISTRY =
- * LocalRegistry.create();}) or as an AutoCloseable ({@code try (var r =
+ * in a temporary directory (deletes enabled, optional htpasswd Basic auth or token auth). Use as a
+ * JUnit 5 extension on a static field ({@code @RegisterExtension static final LocalRegistry
+ * REGISTRY = LocalRegistry.create();}) or as an AutoCloseable ({@code try (var r =
  * LocalRegistry.create().start())}). Stopped by its PID; its storage is deleted on close.
  */
 public final class LocalRegistry implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
@@ -37,23 +37,33 @@ public final class LocalRegistry implements AutoCloseable, BeforeAllCallback, Af
 
   private final String user;
   private final String password;
+  private final TokenServer tokenServer;
   private Path dir;
   private Process process;
   private int port;
 
-  private LocalRegistry(String user, String password) {
+  private LocalRegistry(String user, String password, TokenServer tokenServer) {
     this.user = user;
     this.password = password;
+    this.tokenServer = tokenServer;
   }
 
   /** An anonymous registry (not started yet). */
   public static LocalRegistry create() {
-    return new LocalRegistry(null, null);
+    return new LocalRegistry(null, null, null);
   }
 
   /** A registry that wants Basic credentials (htpasswd, bcrypt) for everything. */
   public static LocalRegistry withBasicAuth(String user, String password) {
-    return new LocalRegistry(user, password);
+    return new LocalRegistry(user, password, null);
+  }
+
+  /**
+   * A registry that wants Bearer tokens from {@code tokenServer} for everything: it checks each
+   * token's signature against the server's certificate ({@code auth.token.rootcertbundle}).
+   */
+  public static LocalRegistry withTokenAuth(TokenServer tokenServer) {
+    return new LocalRegistry(null, null, tokenServer);
   }
 
   /** Starts the registry and waits until it answers; fails loudly when it cannot. */
@@ -205,6 +215,18 @@ public final class LocalRegistry implements AutoCloseable, BeforeAllCallback, Af
       config
           .append("auth:\n  htpasswd:\n    realm: lazypull-test\n    path: ")
           .append(htpasswd)
+          .append('\n');
+    }
+    if (tokenServer != null) {
+      config
+          .append("auth:\n  token:\n    realm: ")
+          .append(tokenServer.realm())
+          .append("\n    service: ")
+          .append(TokenServer.SERVICE)
+          .append("\n    issuer: ")
+          .append(TokenServer.ISSUER)
+          .append("\n    rootcertbundle: ")
+          .append(tokenServer.certificatePem())
           .append('\n');
     }
     Files.writeString(dir.resolve("config.yml"), config);

@@ -365,6 +365,39 @@ public final class IndexedLayer implements LayerReader {
   }
 
   /**
+   * Fetches {@code [fetchStart, span end)} and checks the span's bytes against its zTOC digest,
+   * fetching once more on a mismatch. Bytes that keep failing stop the background fetch with an
+   * IOException and leave the layer healthy: a proxy or network that corrupted them may recover,
+   * and reads verify each span themselves. Were they hashed into the whole-layer digest instead, a
+   * passing fault would mark the layer bad for good.
+   */
+  private byte[] fetchVerified(Span span, long fetchStart) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      byte[] compressed = fetch(fetchStart, span.compressedEnd());
+      var sha256 = Digest.newSha256();
+      int skip = (int) (span.compressedStart() - fetchStart);
+      sha256.update(compressed, skip, compressed.length - skip);
+      if (Digest.fromSha256(sha256.digest()).equals(span.digest())) {
+        return compressed;
+      }
+      counters.digestMismatches.incrementAndGet();
+      if (attempt == 2) {
+        throw new IOException(
+            "span "
+                + span.id()
+                + " of layer "
+                + layerDigest
+                + " did not match its zTOC digest twice in the background fetch; it stops,"
+                + " and reads fetch and check the span again on demand");
+      }
+      log.warn(
+          "layer {} span {} did not match its digest in the background fetch; fetching it again",
+          layerDigest,
+          span.id());
+    }
+  }
+
+  /**
    * Fetches the whole compressed layer in span order for the background fetcher, caching the spans
    * that are missing and checking the layer's digest at the end. Before each span it waits while an
    * on-demand read is in progress, so it yields within one span's time.
@@ -383,7 +416,7 @@ public final class IndexedLayer implements LayerReader {
       // Fetch from the first byte not hashed yet: span 0 starts after the gzip header, and
       // neighbouring spans share a byte when bits are pending; each byte is hashed once.
       long fetchStart = Math.min(span.compressedStart(), hashed);
-      byte[] compressed = fetch(fetchStart, span.compressedEnd());
+      byte[] compressed = fetchVerified(span, fetchStart);
       layerHash.update(
           compressed, (int) (hashed - fetchStart), (int) (span.compressedEnd() - hashed));
       hashed = span.compressedEnd();
@@ -397,6 +430,7 @@ public final class IndexedLayer implements LayerReader {
       }
     }
     Digest actual = Digest.fromSha256(layerHash.digest());
+    // Every span matched its zTOC digest, so a mismatch here is the zTOC's, not the network's.
     if (hashed != ztoc.compressedArchiveSize() || !actual.equals(layerDigest)) {
       markBad("the whole layer's digest is " + actual + ", expected " + layerDigest);
       return false;

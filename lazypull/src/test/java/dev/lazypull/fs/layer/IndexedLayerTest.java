@@ -163,6 +163,20 @@ class IndexedLayerTest {
   }
 
   @Test
+  void fetchAllInBackground_corruptSpanTwice_stopsWithoutMarkingTheLayerBad() throws Exception {
+    // Bytes corrupted on the way were hashed into the whole-layer digest, which then failed and
+    // marked the layer bad for good: every read failed even after the network recovered.
+    IndexedLayer layer = layer(1 << 30);
+    read(layer, 0, 10); // span 0 cached: the background fetch still fetches and hashes it
+    corruptNext.set(2);
+    assertThatThrownBy(() -> layer.fetchAllInBackground(Duration.ofMillis(1)))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("did not match its zTOC digest");
+    assertThat(read(layer, 0, tar.length)).isEqualTo(tar);
+    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+  }
+
+  @Test
   void fetchAllInBackground_wrongLayerDigestMarksTheLayerBad() throws Exception {
     var wrong =
         new IndexedLayer(
