@@ -98,6 +98,27 @@ public final class LazyImage implements AutoCloseable {
     this.indexed = indexed;
   }
 
+  /**
+   * The config's diff ids, one per layer, or nulls when they do not parse or do not match the layer
+   * count (the layers' own digests are still checked then).
+   */
+  private static List<@Nullable Digest> diffIds(JsonNode config, int layerCount) {
+    JsonNode listed = config.path("rootfs").path("diff_ids");
+    List<@Nullable Digest> diffIds = new ArrayList<>();
+    for (int i = 0; i < layerCount; i++) {
+      Digest diffId = null;
+      if (listed.size() == layerCount) {
+        try {
+          diffId = Digest.parse(listed.get(i).asText());
+        } catch (IllegalArgumentException e) {
+          log.debug("diff id {} of {} does not parse: {}", i, config, e.getMessage());
+        }
+      }
+      diffIds.add(diffId);
+    }
+    return diffIds;
+  }
+
   /** Opens the image: index and metadata now, data of indexed layers on demand. */
   public static LazyImage open(RegistryClient client, ImageReference reference, Options options)
       throws IOException, RegistryException {
@@ -111,11 +132,16 @@ public final class LazyImage implements AutoCloseable {
     List<Descriptor> descriptors = image.imageManifest().layers();
     List<Future<Opened>> pending = new ArrayList<>();
     try (ExecutorService pool = Executors.newFixedThreadPool(Math.min(4, descriptors.size() + 1))) {
-      for (Descriptor layer : descriptors) {
+      List<@Nullable Digest> diffIds = diffIds(config, descriptors.size());
+      for (int i = 0; i < descriptors.size(); i++) {
+        Descriptor layer = descriptors.get(i);
+        Digest diffId = diffIds.get(i);
         pending.add(
             pool.submit(
                 () ->
-                    openLayer(client, reference, finder, found, layer, cache, counters, options)));
+                    openLayer(
+                        client, reference, finder, found, layer, diffId, cache, counters,
+                        options)));
       }
       List<LayerReader> layers = new ArrayList<>();
       var builder = new MergedTreeBuilder();
@@ -166,6 +192,7 @@ public final class LazyImage implements AutoCloseable {
       SociIndexFinder finder,
       @Nullable FoundIndex found,
       Descriptor layer,
+      @Nullable Digest diffId,
       SpanCache cache,
       FetchCounters counters,
       Options options)
@@ -186,7 +213,13 @@ public final class LazyImage implements AutoCloseable {
       // for 200,000 files), is not kept for the life of the mount.
       return new Opened(
           new IndexedLayer(
-              layer.digest(), ztoc.withoutFiles(), bytes, cache, counters, options.readTimeout()),
+              layer.digest(),
+              diffId,
+              ztoc.withoutFiles(),
+              bytes,
+              cache,
+              counters,
+              options.readTimeout()),
           entries);
     }
     var whole = WholeLayers.fetch(client, reference, layer, options.cacheDir().resolve("layers"));

@@ -384,7 +384,7 @@ class HostileLayersIT {
    */
   @Test
   void read_ztocsThatLie_neverServeAWrongByte() throws Exception {
-    Map<String, String> outcomes = outcomesOfLies(false);
+    Map<String, String> outcomes = outcomesOfLies();
     assertThat(outcomes.get("checkpoint uncompressed offset moved")).contains("EIO");
     assertThat(outcomes.get("entries overlapping")).contains("c=EIO");
     assertThat(outcomes.get("another image's zTOC")).contains("refused").contains("rebuild");
@@ -393,17 +393,13 @@ class HostileLayersIT {
         .contains("not a layer of");
   }
 
-  // TODO: a checkpoint's 32 KiB window cannot be checked without inflating the layer up to it, so
-  // a zTOC with swapped windows makes the first bytes of a span come out wrong (SOCI has the same
-  // gap). Only an index the user chose (--index, --allow-v1) can lie so; see hostile-layers.md.
-  @org.junit.jupiter.api.Disabled("known gap: checkpoint windows are not verified")
-  @Test
-  void read_ztocWithSwappedCheckpointWindows_neverServesAWrongByte() throws Exception {
-    outcomesOfLies(true);
-  }
+  // Swapped checkpoint windows: no span digest covers a window, so wrong bytes can be served
+  // until the background fetch has the whole layer and checks its diff id, which then marks the
+  // layer bad (IndexedLayerTest.fetchAllInBackground_checkpointWindowsSwapped_...). SOCI has the
+  // same gap; see hostile-layers.md.
 
   /** Mounts the image with each lying zTOC and reads every file; fails on any wrong byte. */
-  Map<String, String> outcomesOfLies(boolean windowLies) throws Exception {
+  Map<String, String> outcomesOfLies() throws Exception {
     Map<String, byte[]> files = new java.util.LinkedHashMap<>();
     files.put("a", TestLayers.textBytes(91, 200_000));
     files.put("b", TestLayers.randomBytes(92, 150_000));
@@ -433,13 +429,6 @@ class HostileLayersIT {
     lies.put(
         "checkpoint uncompressed offset moved",
         withCheckpoints(good, checkpoints, shifted, windows(checkpoints)));
-    if (windowLies) {
-      var swapped = windows(checkpoints);
-      java.util.Collections.swap(swapped, 2, 3);
-      lies.put(
-          "checkpoint windows swapped",
-          withCheckpoints(good, checkpoints, checkpoints.checkpoints(), swapped));
-    }
     var overlapping = new java.util.ArrayList<>(good.files());
     FileMetadata a = good.find("a").orElseThrow();
     FileMetadata c = good.find("c").orElseThrow();

@@ -52,6 +52,7 @@ public final class IndexedLayer implements LayerReader {
   private final Map<Integer, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
   private final AtomicInteger demandReaders = new AtomicInteger();
   private final LayerHealth health;
+  private final @Nullable Digest diffId;
   private volatile boolean cacheWriteWarned;
 
   public IndexedLayer(
@@ -61,6 +62,22 @@ public final class IndexedLayer implements LayerReader {
       SpanCache cache,
       FetchCounters counters,
       Duration readTimeout) {
+    this(layerDigest, null, ztoc, source, cache, counters, readTimeout);
+  }
+
+  /**
+   * A layer whose uncompressed digest (the image config's diff id) is known: the background fetch
+   * then also checks the bytes the zTOC's checkpoints inflate to, which no span digest covers.
+   */
+  public IndexedLayer(
+      Digest layerDigest,
+      @Nullable Digest diffId,
+      Ztoc ztoc,
+      CompressedBytes source,
+      SpanCache cache,
+      FetchCounters counters,
+      Duration readTimeout) {
+    this.diffId = diffId;
     this.layerDigest = layerDigest;
     this.ztoc = ztoc;
     this.source = source;
@@ -406,6 +423,7 @@ public final class IndexedLayer implements LayerReader {
    */
   public boolean fetchAllInBackground(Duration pause) throws IOException, InterruptedException {
     MessageDigest layerHash = Digest.newSha256();
+    MessageDigest diffHash = diffId == null ? null : Digest.newSha256();
     long hashed = 0;
     for (int id = 0; id < ztoc.spanCount(); id++) {
       health.check();
@@ -422,11 +440,17 @@ public final class IndexedLayer implements LayerReader {
       hashed = span.compressedEnd();
       // A span an earlier run cached is checked here, so that a damaged one is replaced while
       // the registry is still there rather than found at a read after it is gone.
+      ByteBuffer inflated = null;
       if (!cache.containsChecked(new SpanKey(layerDigest.hex(), id)) && !inFlight.containsKey(id)) {
         var future = new CompletableFuture<ByteBuffer>();
         if (inFlight.putIfAbsent(id, future) == null) {
           completeSpan(id, compressed, fetchStart, false);
+          inflated = future.getNow(null);
         }
+      }
+      if (diffHash != null) {
+        ByteBuffer data = inflated != null ? inflated : inflate(id, compressed, fetchStart);
+        diffHash.update(data.duplicate());
       }
     }
     Digest actual = Digest.fromSha256(layerHash.digest());
@@ -434,6 +458,21 @@ public final class IndexedLayer implements LayerReader {
     if (hashed != ztoc.compressedArchiveSize() || !actual.equals(layerDigest)) {
       markBad("the whole layer's digest is " + actual + ", expected " + layerDigest);
       return false;
+    }
+    if (diffHash != null) {
+      Digest inflatedDigest = Digest.fromSha256(diffHash.digest());
+      // The compressed bytes are right, so wrong inflated bytes mean the zTOC's checkpoints lie
+      // (a window is not checked by any span digest): reads served so far may have been wrong,
+      // and from now on they fail.
+      if (!inflatedDigest.equals(diffId)) {
+        markBad(
+            "its spans inflate to "
+                + inflatedDigest
+                + ", not the image config's diff id "
+                + diffId
+                + ": the zTOC's checkpoints do not fit the layer");
+        return false;
+      }
     }
     return true;
   }

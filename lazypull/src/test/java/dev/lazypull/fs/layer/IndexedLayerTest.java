@@ -191,6 +191,65 @@ class IndexedLayerTest {
   }
 
   @Test
+  void fetchAllInBackground_checkpointWindowsSwapped_marksTheLayerBadByItsDiffId()
+      throws Exception {
+    // No span digest covers a checkpoint's window, so a zTOC with two windows swapped inflated
+    // wrong bytes with every digest matching; the diff id is what catches it, once all is fetched.
+    var checkpoints = (dev.lazypull.ztoc.GzipCheckpoints) ztoc.compressionInfo().layout();
+    var windows = new ArrayList<byte[]>();
+    for (int i = 0; i < checkpoints.checkpoints().size(); i++) {
+      windows.add(checkpoints.window(i));
+    }
+    Collections.swap(windows, 2, 3);
+    var info = ztoc.compressionInfo();
+    var lying =
+        new Ztoc(
+            ztoc.version(),
+            ztoc.buildToolIdentifier(),
+            ztoc.compressedArchiveSize(),
+            ztoc.uncompressedArchiveSize(),
+            ztoc.files(),
+            new dev.lazypull.ztoc.CompressionInfo(
+                info.algorithm(),
+                info.spanDigests(),
+                new dev.lazypull.ztoc.GzipCheckpoints(
+                    checkpoints.spanSize(), checkpoints.checkpoints(), windows)));
+    var layer =
+        new IndexedLayer(
+            digest,
+            Digest.sha256(tar),
+            lying,
+            (o, l) -> Arrays.copyOfRange(gzip, (int) o, (int) o + l),
+            SpanCache.open(cacheDir, 1 << 30),
+            new FetchCounters(),
+            Duration.ofSeconds(5));
+    assertThat(read(layer, SPAN * 3, (int) SPAN))
+        .as("the lie shows in span 3")
+        .isNotEqualTo(Arrays.copyOfRange(tar, (int) SPAN * 3, (int) SPAN * 4));
+
+    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isFalse();
+    assertThatThrownBy(() -> read(layer, 0, 10))
+        .isInstanceOf(BadLayerException.class)
+        .hasMessageContaining("diff id");
+  }
+
+  @Test
+  void fetchAllInBackground_rightDiffId_keepsTheLayerGood() throws Exception {
+    var layer =
+        new IndexedLayer(
+            digest,
+            Digest.sha256(tar),
+            ztoc,
+            (o, l) -> Arrays.copyOfRange(gzip, (int) o, (int) o + l),
+            SpanCache.open(cacheDir, 1 << 30),
+            new FetchCounters(),
+            Duration.ofSeconds(5));
+    read(layer, SPAN * 2, 10);
+    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+    assertThat(read(layer, 0, tar.length)).isEqualTo(tar);
+  }
+
+  @Test
   void fetchAllInBackground_replacesASpanAnEarlierRunLeftDamaged() throws Exception {
     // The background fetcher took every span on disk for good: one damaged by a power loss was
     // found only at a read, which failed if the registry had gone by then.
