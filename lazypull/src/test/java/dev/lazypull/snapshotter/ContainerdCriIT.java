@@ -133,9 +133,9 @@ class ContainerdCriIT {
 
     // The container's root is an overlay whose lower dirs are lazypull's FUSE mounts.
     List<Descriptor> layers = layersOf("debian:soci");
-    List<String> lowerDirs = rootLowerDirs(output);
+    List<String> lowerDirs = LazypullMounts.rootLowerDirs(output);
     assertThat(lowerDirs).hasSize(layers.size());
-    assertThat(lazypullMounts()).containsAll(lowerDirs);
+    assertThat(LazypullMounts.mountPoints(dir)).containsAll(lowerDirs);
 
     long imageBytes = layers.stream().mapToLong(Descriptor::size).sum();
     registry.settledRequestCount();
@@ -184,7 +184,7 @@ class ContainerdCriIT {
         .allSatisfy(
             id ->
                 assertThat(cri.status(id).getState()).isEqualTo(ContainerState.CONTAINER_RUNNING));
-    assertThat(lazypullMountSources())
+    assertThat(LazypullMounts.sources(dir))
         .as("one mount per layer, shared by both containers")
         .containsOnlyOnceElementsOf(
             layersOf("cri:soci").stream().map(l -> "lazypull:" + l.digest()).toList());
@@ -202,7 +202,7 @@ class ContainerdCriIT {
     for (String name : List.of("cri:soci", "sibling:soci")) {
       layersOf(name).forEach(l -> layerSources.add("lazypull:" + l.digest()));
     }
-    assertThat(lazypullMountSources())
+    assertThat(LazypullMounts.sources(dir))
         .as("the shared layer once and each top layer")
         .filteredOn(layerSources::contains)
         .hasSize(3)
@@ -226,7 +226,7 @@ class ContainerdCriIT {
     }
     // What is left are the sandbox image's plain layers, which containerd keeps.
     assertThat(snapshotter.list(List.of("labels.\"" + SnapshotLabels.REMOTE + "\""))).isEmpty();
-    assertThat(lazypullMounts()).isEmpty();
+    assertThat(LazypullMounts.mountPoints(dir)).isEmpty();
     assertThat(Containerd.mountsUnder(dir.resolve("lazypull"))).isEmpty();
   }
 
@@ -257,45 +257,5 @@ class ContainerdCriIT {
       Thread.sleep(50);
     }
     assertThat(text).as(logFile.toString()).isEqualTo(expected);
-  }
-
-  /** The lowerdir option of the overlay mounted at / in a mountinfo text. */
-  static List<String> rootLowerDirs(String mountinfo) {
-    for (String line : mountinfo.split("\n")) {
-      String[] halves = line.split(" - ", 2);
-      String[] fields = halves[0].split(" ");
-      if (halves.length == 2 && fields.length > 4 && fields[4].equals("/")) {
-        for (String option : halves[1].split(" ")[2].split(",")) {
-          if (option.startsWith("lowerdir=")) {
-            return List.of(option.substring("lowerdir=".length()).split(":"));
-          }
-        }
-      }
-    }
-    throw new AssertionError("no overlay with lowerdir at / in:\n" + mountinfo);
-  }
-
-  /** Mount points of this test's lazypull FUSE mounts (type fuse.lazypull). */
-  static List<String> lazypullMounts() throws Exception {
-    return lazypullMountFields(4, 0);
-  }
-
-  /** The sources (lazypull:LAYER-DIGEST) of lazypull's FUSE mounts. */
-  static List<String> lazypullMountSources() throws Exception {
-    return lazypullMountFields(-1, 1);
-  }
-
-  private static List<String> lazypullMountFields(int field, int afterSeparator) throws Exception {
-    List<String> found = new ArrayList<>();
-    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-      String[] halves = line.split(" - ", 2);
-      String mountPoint = halves[0].split(" ")[4];
-      if (halves.length == 2
-          && halves[1].startsWith("fuse.lazypull ")
-          && mountPoint.startsWith(dir.toString() + "/")) {
-        found.add(field >= 0 ? halves[0].split(" ")[field] : halves[1].split(" ")[afterSeparator]);
-      }
-    }
-    return found;
   }
 }

@@ -198,6 +198,43 @@ class RemoteSnapshotIT {
   }
 
   @Test
+  void open_registryDownAtRestart_refusesTheLayerInsteadOfServingItEmpty() throws Exception {
+    Snapshotter first;
+    try (var doomed = LocalRegistry.create().start()) {
+      BusyboxImage.push(doomed, "gone:plain", "gone:soci");
+      var layer =
+          RegistryClient.create(RegistryOptions.defaults())
+              .resolveManifest(doomed.reference("gone:soci"))
+              .imageManifest()
+              .layers()
+              .getFirst();
+      Map<String, String> labels = new HashMap<>();
+      labels.put(SnapshotLabels.TARGET_REF, "g1");
+      labels.put(SnapshotLabels.IMAGE_REF, doomed.reference("gone:soci").toString());
+      labels.put(SnapshotLabels.LAYER_DIGEST, layer.digest().toString());
+      first = open();
+      assertAlreadyExists(() -> first.prepare("ns/1/extract", "", labels));
+      first.close();
+      snapshotter = null;
+    }
+
+    Snapshotter second = open(); // the restart is not blocked by the registry being down
+    assertThat(second.stat("g1").isRemote()).isTrue();
+    assertThat(Containerd.mountsUnder(dir)).as("nothing to serve the layer from").isEmpty();
+    assertThatThrownBy(() -> second.view("ns/2/view", "g1", Map.of()))
+        .isInstanceOf(SnapshotException.class)
+        .hasMessageContaining("g1")
+        .extracting(e -> ((SnapshotException) e).reason())
+        .isEqualTo(SnapshotException.Reason.UNAVAILABLE);
+    assertThatThrownBy(() -> second.prepare("ns/3/container", "g1", Map.of()))
+        .isInstanceOf(SnapshotException.class)
+        .extracting(e -> ((SnapshotException) e).reason())
+        .isEqualTo(SnapshotException.Reason.UNAVAILABLE);
+    second.remove("g1");
+    assertThat(second.list(List.of())).isEmpty();
+  }
+
+  @Test
   void prepare_imageWithoutIndex_isAPlainSnapshot() throws Exception {
     List<Descriptor> layers = layersOf("remote:plain");
     Snapshotter snapshotter = open();
