@@ -310,11 +310,31 @@ public final class Snapshotter implements AutoCloseable {
       for (Path dir : dirs.toList()) {
         if (!owned.contains(dir.getFileName().toString())) {
           log.info("removing orphaned snapshot directory {}", dir);
-          dev.lazypull.fuse.FuseMount.detachDeadMount(dir.resolve("fs"));
+          Path fs = dir.resolve("fs");
+          if (remote != null && remote.isMounted(fs)) {
+            remote.unmount(fs); // its row is gone (a failed removal), its layer still served
+          } else {
+            dev.lazypull.fuse.FuseMount.detachDeadMount(fs);
+          }
+          if (isMountPoint(fs)) {
+            // Never delete through a mount lazypull does not own.
+            log.warn("not removing {}: something else is mounted at {}", dir, fs);
+            continue;
+          }
           DiskUsage.deleteTree(dir);
         }
       }
     }
+  }
+
+  private static boolean isMountPoint(Path dir) throws IOException {
+    if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    Object device = Files.getAttribute(dir, "unix:dev", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    Object parentDevice =
+        Files.getAttribute(dir.getParent(), "unix:dev", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    return !device.equals(parentDevice);
   }
 
   @Override
