@@ -149,6 +149,49 @@ class ContainerdSnapshotterIT {
   }
 
   @Test
+  void lazypullPull_imageWithoutIndex_isDownloadedAndUnpackedByContainerd() throws Exception {
+    BusyboxImage.pushSibling(registry, "unindexed:1", "");
+    String unindexed = registry.reference("unindexed:1").toString();
+    assertThat(
+            dev.lazypull.cli.Main.newCommandLine()
+                .execute(
+                    "pull",
+                    "--address",
+                    containerd.socket().toString(),
+                    "-n",
+                    Containerd.NAMESPACE,
+                    unindexed))
+        .isZero();
+
+    String content = containerd.ctr("content", "ls", "-q");
+    for (var layer :
+        RegistryClient.create(RegistryOptions.defaults())
+            .resolveManifest(registry.reference("unindexed:1"))
+            .imageManifest()
+            .layers()) {
+      assertThat(content).as("layer blobs containerd holds").contains(layer.digest().toString());
+    }
+    assertThat(snapshotter.list(List.of("kind==committed")))
+        .hasSize(2)
+        .noneSatisfy(s -> assertThat(s.isRemote()).isTrue());
+    String output =
+        containerd.ctr(
+            "run",
+            "--rm",
+            "--snapshotter",
+            "lazypull",
+            unindexed,
+            "unindexed-run",
+            "/bin/sh",
+            "-c",
+            "cat /etc/greeting; ls /etc");
+    assertThat(output).isEqualTo(BusyboxImage.SIBLING_GREETING + "greeting\n");
+
+    containerd.ctr("images", "rm", "--sync", unindexed);
+    assertThat(snapshotter.list(List.of())).isEmpty();
+  }
+
+  @Test
   void lazypullPull_debianMinbaseRunsFromLazyLayers() throws Exception {
     String debian = ContainerdCriIT.pushIndexedDebian(registry, "debian");
     // Everything the registry sends from here on counts: manifests, index, zTOCs, spans.
