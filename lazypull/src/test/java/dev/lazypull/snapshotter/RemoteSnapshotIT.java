@@ -263,6 +263,64 @@ class RemoteSnapshotIT {
   }
 
   @Test
+  void prepare_whileAnotherLayerMounts_isNotHeldUp() throws Exception {
+    List<Descriptor> layers = layersOf("remote:soci");
+    Snapshotter snapshotter = open();
+    List<java.net.Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.CompletableFuture<List<MountSpec>> stalledPrepare;
+    // A "registry" that accepts connections and never answers: its layer's mount hangs.
+    try (var stalled =
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  while (true) {
+                    accepted.add(stalled.accept());
+                  }
+                } catch (java.io.IOException e) {
+                  // closed at the end of the test
+                }
+              });
+      Map<String, String> stalledLabels = new HashMap<>();
+      stalledLabels.put(SnapshotLabels.TARGET_REF, "s1");
+      stalledLabels.put(
+          SnapshotLabels.IMAGE_REF, "127.0.0.1:" + stalled.getLocalPort() + "/stalled:1");
+      stalledLabels.put(SnapshotLabels.LAYER_DIGEST, layers.get(0).digest().toString());
+      stalledPrepare =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return snapshotter.prepare("ns/1/stalled", "", stalledLabels);
+                } catch (Exception e) {
+                  throw new java.util.concurrent.CompletionException(e);
+                }
+              });
+      for (int i = 0; i < 200 && accepted.isEmpty(); i++) {
+        Thread.sleep(50);
+      }
+      assertThat(accepted).as("the stalled mount reached its registry").isNotEmpty();
+
+      assertAlreadyExists(
+          () ->
+              snapshotter.prepare("ns/2/extract", "", labels("remote:soci", layers.get(0), "c1")));
+      snapshotter.prepare("ns/3/plain", "", Map.of());
+      assertThat(stalledPrepare).as("the other image's mount still hangs").isNotDone();
+      stalled.close(); // first, so that a retry is refused rather than stalled again
+      for (var socket : accepted) {
+        socket.close();
+      }
+    }
+    // Its registry gone, the stalled layer falls back to a plain snapshot.
+    assertThat(stalledPrepare.get(120, TimeUnit.SECONDS))
+        .singleElement()
+        .satisfies(m -> assertThat(m.type()).isEqualTo("bind"));
+    for (String key : List.of("ns/1/stalled", "ns/3/plain", "c1")) {
+      snapshotter.remove(key);
+    }
+  }
+
+  @Test
   void prepare_imageWithoutIndex_isAPlainSnapshot() throws Exception {
     List<Descriptor> layers = layersOf("remote:plain");
     Snapshotter snapshotter = open();

@@ -213,7 +213,12 @@ public final class Containerd implements AutoCloseable {
         throw new IOException("containerd exited at start: " + logTail());
       }
       try {
-        if (Files.exists(socket()) && tryCtr("version").exitCode() == 0) {
+        // containerd dials its proxy snapshotter lazily; a first dial that fails leaves the
+        // connection backing off (up to 3 s) and calls fail fast meanwhile, so wait until a call
+        // through containerd reaches the snapshotter.
+        if (Files.exists(socket())
+            && tryCtr("version").exitCode() == 0
+            && tryCtr("snapshots", "--snapshotter", "lazypull", "ls").exitCode() == 0) {
           return;
         }
         Thread.sleep(100);
