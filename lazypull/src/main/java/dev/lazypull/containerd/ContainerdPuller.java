@@ -9,6 +9,8 @@ import dev.lazypull.containerd.api.content.UpdateRequest;
 import dev.lazypull.containerd.api.content.WriteAction;
 import dev.lazypull.containerd.api.content.WriteContentRequest;
 import dev.lazypull.containerd.api.content.WriteContentResponse;
+import dev.lazypull.containerd.api.diff.ApplyRequest;
+import dev.lazypull.containerd.api.diff.DiffGrpc;
 import dev.lazypull.containerd.api.images.CreateImageRequest;
 import dev.lazypull.containerd.api.images.Image;
 import dev.lazypull.containerd.api.images.ImagesGrpc;
@@ -24,7 +26,9 @@ import dev.lazypull.registry.RegistryClient;
 import dev.lazypull.registry.RegistryException;
 import dev.lazypull.registry.ResolvedImage;
 import dev.lazypull.snapshotter.SnapshotLabels;
+import dev.lazypull.snapshotter.api.CommitSnapshotRequest;
 import dev.lazypull.snapshotter.api.PrepareSnapshotRequest;
+import dev.lazypull.snapshotter.api.PrepareSnapshotResponse;
 import dev.lazypull.snapshotter.api.RemoveSnapshotRequest;
 import dev.lazypull.snapshotter.api.SnapshotsGrpc;
 import dev.lazypull.snapshotter.api.StatSnapshotRequest;
@@ -34,6 +38,8 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -51,13 +57,16 @@ import java.util.concurrent.TimeoutException;
  * downloading layers: under a lease, each layer is prepared through containerd's snapshots service
  * with the labels that name it (the snapshotter mounts it lazily and answers AlreadyExists), then
  * the config and manifest go to the content store with garbage-collection labels that keep the
- * snapshots and the config alive, and the image record is created.
+ * snapshots and the config alive, and the image record is created. A layer the snapshotter does not
+ * serve lazily (its image has no SOCI index) is downloaded into containerd's content store and
+ * unpacked by containerd's diff service into the prepared snapshot, as containerd's own pull does.
  */
 public final class ContainerdPuller {
   /** Key plus value of a label may hold at most 4096 bytes (containerd's limit). */
   private static final int LABEL_LIMIT = 4096;
 
   private static final long CALL_TIMEOUT_SECONDS = 300;
+  private static final int WRITE_CHUNK_BYTES = 1 << 20;
 
   private final RegistryClient registry;
   private final ContainerdConnection containerd;
@@ -172,32 +181,145 @@ public final class ContainerdPuller {
       labels.put(SnapshotLabels.MANIFEST_DIGEST, image.manifest().digest().toString());
       labels.put(SnapshotLabels.LAYER_DIGEST, layers.get(i).digest().toString());
       labels.put(SnapshotLabels.IMAGE_LAYERS, layersFrom(layers, i));
+      PrepareSnapshotResponse prepared;
       try {
-        snapshots.prepare(
-            PrepareSnapshotRequest.newBuilder()
-                .setSnapshotter(snapshotter)
-                .setKey(key)
-                .setParent(i == 0 ? "" : chainIds.get(i - 1))
-                .putAllLabels(labels)
-                .build());
+        prepared =
+            snapshots.prepare(
+                PrepareSnapshotRequest.newBuilder()
+                    .setSnapshotter(snapshotter)
+                    .setKey(key)
+                    .setParent(i == 0 ? "" : chainIds.get(i - 1))
+                    .putAllLabels(labels)
+                    .build());
       } catch (StatusRuntimeException e) {
         if (e.getStatus().getCode() == Status.Code.ALREADY_EXISTS) {
           continue; // served remotely: the snapshotter committed chainId itself
         }
         throw e;
       }
+      // Not served lazily (no SOCI index): download and unpack it as containerd's unpacker does.
+      boolean committed = false;
+      try {
+        unpack(leased, reference, layers.get(i), prepared);
+        snapshots.commit(
+            CommitSnapshotRequest.newBuilder()
+                .setSnapshotter(snapshotter)
+                .setName(chainId)
+                .setKey(key)
+                .build());
+        committed = true;
+      } finally {
+        if (!committed) {
+          removeQuietly(snapshots, key);
+        }
+      }
+    }
+  }
+
+  /**
+   * Writes the layer blob to containerd's content store (kept by the lease now, by the manifest's
+   * gc.ref labels later) and has containerd's diff service apply it to the prepared mounts.
+   */
+  private void unpack(
+      Channel leased,
+      ImageReference reference,
+      dev.lazypull.oci.Descriptor layer,
+      PrepareSnapshotResponse prepared)
+      throws IOException {
+    Path download = Files.createTempFile("lazypull-layer-", ".blob");
+    try {
+      try {
+        Files.delete(download); // fetchBlob makes the file appear only once verified
+        registry.fetchBlob(reference, layer, download);
+      } catch (RegistryException e) {
+        throw new IOException(
+            "pull " + reference + ": download layer " + layer.digest() + ": " + e.getMessage(), e);
+      }
+      writeFile(leased, layer.digest(), download, layer.size());
+    } finally {
+      Files.deleteIfExists(download);
+    }
+    DiffGrpc.newBlockingStub(leased)
+        .withDeadlineAfter(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+        .apply(
+            ApplyRequest.newBuilder()
+                .setDiff(
+                    Descriptor.newBuilder()
+                        .setMediaType(layer.mediaType())
+                        .setDigest(layer.digest().toString())
+                        .setSize(layer.size()))
+                .addAllMounts(prepared.getMountsList())
+                .build());
+  }
+
+  private void removeQuietly(SnapshotsGrpc.SnapshotsBlockingStub snapshots, String key) {
+    try {
       snapshots.remove(
           RemoveSnapshotRequest.newBuilder().setSnapshotter(snapshotter).setKey(key).build());
-      // TODO: unpack such layers through containerd's diff service instead of failing.
-      throw new IOException(
-          "pull "
-              + reference
-              + ": snapshotter "
-              + snapshotter
-              + " cannot serve layer "
-              + layers.get(i).digest()
-              + " lazily (no SOCI index for the image?); index it with lazypull convert, or pull"
-              + " it with ctr images pull");
+    } catch (StatusRuntimeException e) {
+      // The lease holds it; containerd collects it when the lease ends.
+    }
+  }
+
+  /**
+   * Streams a file into containerd's content store in chunks, waiting for containerd's answer to
+   * each (so memory stays bounded), the last one committing. Existing content is left as it is.
+   */
+  private static void writeFile(Channel leased, Digest digest, Path file, long size)
+      throws IOException {
+    var responses = new java.util.concurrent.LinkedBlockingQueue<Object>();
+    StreamObserver<WriteContentRequest> requests =
+        ContentGrpc.newStub(leased)
+            .withDeadlineAfter(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+            .write(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(WriteContentResponse response) {
+                    responses.add(response);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    responses.add(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    responses.add(new IOException("containerd ended the write of " + digest));
+                  }
+                });
+    String ref = "lazypull-" + digest;
+    try (var in = Files.newInputStream(file)) {
+      long offset = 0;
+      byte[] chunk = new byte[WRITE_CHUNK_BYTES];
+      do {
+        int read = in.readNBytes(chunk, 0, chunk.length);
+        boolean last = offset + read >= size;
+        requests.onNext(
+            WriteContentRequest.newBuilder()
+                .setAction(last ? WriteAction.COMMIT : WriteAction.WRITE)
+                .setRef(ref)
+                .setTotal(size)
+                .setExpected(digest.toString())
+                .setOffset(offset)
+                .setData(ByteString.copyFrom(chunk, 0, read))
+                .build());
+        offset += read;
+        Object answer = responses.poll(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        if (answer instanceof StatusRuntimeException e
+            && e.getStatus().getCode() == Status.Code.ALREADY_EXISTS) {
+          return; // containerd has this blob already
+        }
+        if (!(answer instanceof WriteContentResponse)) {
+          throw new IOException(
+              "write layer " + digest + " to containerd's content store: " + answer);
+        }
+      } while (offset < size);
+      requests.onCompleted();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      requests.onError(e);
+      throw new IOException("interrupted writing " + digest + " to containerd", e);
     }
   }
 

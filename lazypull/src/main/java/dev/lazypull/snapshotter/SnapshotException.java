@@ -9,7 +9,9 @@ public final class SnapshotException extends Exception {
     NOT_FOUND,
     ALREADY_EXISTS,
     FAILED_PRECONDITION,
-    INVALID_ARGUMENT
+    INVALID_ARGUMENT,
+    /** A remote layer cannot be served now (registry down); a later call may succeed. */
+    UNAVAILABLE
   }
 
   private final Reason reason;

@@ -108,18 +108,25 @@ final class SnapshotStore implements AutoCloseable {
   }
 
   /** Renames an active snapshot to its committed name and records its final usage. */
+  /**
+   * Renames the snapshot and makes it committed. Like containerd's own snapshotters, a commit makes
+   * a new snapshot: created and updated are both the commit's time (containerd's snapshot test
+   * suite checks that they are equal).
+   */
   void commit(long id, String name, Map<String, String> labels, Usage usage) throws SQLException {
+    long nowNanos = nanos(Instant.now());
     try (var update =
         connection.prepareStatement(
             "UPDATE snapshots SET key = ?, kind = ?, labels = ?, usage_size = ?,"
-                + " usage_inodes = ?, updated_nanos = ? WHERE id = ?")) {
+                + " usage_inodes = ?, created_nanos = ?, updated_nanos = ? WHERE id = ?")) {
       update.setString(1, name);
       update.setString(2, SnapshotKind.COMMITTED.name());
       update.setString(3, json(labels));
       update.setLong(4, usage.size());
       update.setLong(5, usage.inodes());
-      update.setLong(6, nanos(Instant.now()));
-      update.setLong(7, id);
+      update.setLong(6, nowNanos);
+      update.setLong(7, nowNanos);
+      update.setLong(8, id);
       update.executeUpdate();
     }
   }

@@ -90,6 +90,7 @@ final class SnapshotsService extends SnapshotsGrpc.SnapshotsImplBase {
       case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
       case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
       case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+      case UNAVAILABLE -> Status.UNAVAILABLE;
     };
   }
 

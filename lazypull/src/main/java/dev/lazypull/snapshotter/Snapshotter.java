@@ -21,7 +21,10 @@ import org.slf4j.LoggerFactory;
  * The snapshots a containerd proxy plugin manages, laid out like containerd's overlayfs
  * snapshotter: {@code ROOT/snapshots/ID/fs} holds a snapshot's files, {@code
  * ROOT/snapshots/ID/work} is overlayfs's work dir, and {@code ROOT/metadata.db} holds the metadata.
- * Operations are serialised by one lock: containerd calls them rarely and each is short.
+ * Operations are serialised by one lock: containerd calls them rarely and each is short. Mounting a
+ * remote layer (index and zTOC fetches) happens outside the lock, so that pulls of different images
+ * proceed together; while it is under way its snapshot key is reserved and calls that need that key
+ * wait for the mount to end.
  */
 public final class Snapshotter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Snapshotter.class);
@@ -29,6 +32,9 @@ public final class Snapshotter implements AutoCloseable {
   private final Path snapshotsDir;
   private final SnapshotStore store;
   private final @Nullable RemoteLayerMounter remote;
+
+  /** Keys of remote snapshots whose layer is being mounted outside the lock. */
+  private final Set<String> mounting = new HashSet<>();
 
   private Snapshotter(Path snapshotsDir, SnapshotStore store, @Nullable RemoteLayerMounter remote) {
     this.snapshotsDir = snapshotsDir;
@@ -68,11 +74,9 @@ public final class Snapshotter implements AutoCloseable {
    * image layer that lazypull can serve, it commits a remote snapshot under the requested target
    * name instead and refuses with ALREADY_EXISTS, which tells containerd the layer is there.
    */
-  public synchronized List<MountSpec> prepare(String key, String parent, Map<String, String> labels)
+  public List<MountSpec> prepare(String key, String parent, Map<String, String> labels)
       throws SnapshotException, IOException {
     var request = RemoteLayerMounter.LayerRequest.of(labels);
-    // TODO: the lock is held while the layer's index is fetched and mounted, so pulls of
-    // different images wait for each other; reserve the target name and mount outside the lock.
     if (remote != null && request.isPresent()) {
       String target = labels.getOrDefault(SnapshotLabels.TARGET_REF, "");
       if (prepareRemote(target, parent, labels, request.get())) {
@@ -80,39 +84,50 @@ public final class Snapshotter implements AutoCloseable {
             Reason.ALREADY_EXISTS, "target snapshot " + target + " already exists (remote)");
       }
     }
-    return mounts(create(key, parent, SnapshotKind.ACTIVE, labels));
+    synchronized (this) {
+      return createMounted(key, parent, SnapshotKind.ACTIVE, labels);
+    }
   }
 
-  /** Commits a lazily mounted snapshot named {@code target}; false to fall back to a plain one. */
+  /**
+   * Commits a lazily mounted snapshot named {@code target}; false to fall back to a plain one. The
+   * row is written and the key reserved under the lock, the layer mounted outside it.
+   */
   private boolean prepareRemote(
       String target,
       String parent,
       Map<String, String> labels,
       RemoteLayerMounter.LayerRequest request)
       throws SnapshotException, IOException {
-    var existing = sql(() -> store.find(target));
-    if (existing.isPresent()) {
-      // Another namespace (or an earlier pull) made it: the same layer on the same parent.
-      return existing.get().kind() == SnapshotKind.COMMITTED
-          && java.util.Objects.equals(existing.get().parent(), parent.isEmpty() ? null : parent);
+    RemoteLayerMounter mounter = java.util.Objects.requireNonNull(remote);
+    Snapshot snapshot;
+    synchronized (this) {
+      awaitMounted(target);
+      var existing = sql(() -> store.find(target));
+      if (existing.isPresent()) {
+        // Another namespace (or an earlier pull) made it: the same layer on the same parent.
+        return existing.get().kind() == SnapshotKind.COMMITTED
+            && java.util.Objects.equals(existing.get().parent(), parent.isEmpty() ? null : parent);
+      }
+      if (!parent.isEmpty() && get(parent).kind() != SnapshotKind.COMMITTED) {
+        return false;
+      }
+      Map<String, String> remoteLabels = new HashMap<>(labels);
+      remoteLabels.put(SnapshotLabels.REMOTE, request.layerDigest().toString());
+      snapshot =
+          sql(
+              () ->
+                  store.insert(
+                      target,
+                      parent.isEmpty() ? null : parent,
+                      SnapshotKind.COMMITTED,
+                      remoteLabels));
+      mounting.add(target);
     }
-    if (!parent.isEmpty() && get(parent).kind() != SnapshotKind.COMMITTED) {
-      return false;
-    }
-    Map<String, String> remoteLabels = new HashMap<>(labels);
-    remoteLabels.put(SnapshotLabels.REMOTE, request.layerDigest().toString());
-    Snapshot snapshot =
-        sql(
-            () ->
-                store.insert(
-                    target,
-                    parent.isEmpty() ? null : parent,
-                    SnapshotKind.COMMITTED,
-                    remoteLabels));
     boolean mounted = false;
     try {
       Files.createDirectories(fsDir(snapshot.id()));
-      mounted = remote != null && remote.mount(request, fsDir(snapshot.id()));
+      mounted = mounter.mount(request, fsDir(snapshot.id()));
     } catch (IOException | dev.lazypull.registry.RegistryException | RuntimeException e) {
       log.warn(
           "serving layer {} of {} lazily failed, containerd will download it: {}",
@@ -120,12 +135,28 @@ public final class Snapshotter implements AutoCloseable {
           request.image(),
           e.toString());
     } finally {
-      if (!mounted) {
-        sql(() -> store.delete(snapshot.id()));
-        deleteDirectory(snapshot.id());
+      synchronized (this) {
+        if (!mounted) {
+          sql(() -> store.delete(snapshot.id()));
+          deleteDirectory(snapshot.id());
+        }
+        mounting.remove(target);
+        notifyAll();
       }
     }
     return mounted;
+  }
+
+  /** Waits (releasing the lock) while the layer of snapshot {@code key} is being mounted. */
+  private void awaitMounted(String key) throws IOException {
+    while (mounting.contains(key)) {
+      try {
+        wait();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted waiting for the layer of snapshot " + key, e);
+      }
+    }
   }
 
   private void remountRemoteLayers() throws IOException {
@@ -133,25 +164,53 @@ public final class Snapshotter implements AutoCloseable {
       return;
     }
     for (Snapshot snapshot : sql(store::all)) {
-      var request = RemoteLayerMounter.LayerRequest.of(snapshot.labels());
-      if (!snapshot.isRemote() || request.isEmpty()) {
+      if (!snapshot.isRemote()) {
         continue;
       }
       try {
-        if (!remote.mount(request.get(), fsDir(snapshot.id()))) {
-          log.error("remote snapshot {}: its image has no SOCI index any more", snapshot.key());
-        }
-      } catch (IOException | dev.lazypull.registry.RegistryException | RuntimeException e) {
-        // TODO: serve such a snapshot as an error (EIO) rather than as an empty directory.
-        log.error("remounting remote snapshot {} failed: {}", snapshot.key(), e.toString());
+        ensureMounted(snapshot);
+      } catch (SnapshotException e) {
+        // Not fatal: the snapshot stays unmounted and is mounted again when next used.
+        log.error("{}; trying again when a container uses it", e.getMessage());
       }
     }
+  }
+
+  /**
+   * Mounts the layer of remote snapshot {@code snapshot} unless it is mounted: after a restart
+   * whose remount failed (registry down), an unmounted layer is an empty directory, which overlayfs
+   * would serve as a layer without files. Such a snapshot is refused with UNAVAILABLE instead.
+   */
+  private void ensureMounted(Snapshot snapshot) throws SnapshotException, IOException {
+    if (remote == null || !snapshot.isRemote() || remote.isMounted(fsDir(snapshot.id()))) {
+      return;
+    }
+    var request = RemoteLayerMounter.LayerRequest.of(snapshot.labels());
+    String why;
+    try {
+      if (request.isPresent() && remote.mount(request.get(), fsDir(snapshot.id()))) {
+        return;
+      }
+      why =
+          request.isPresent() ? "its image has no SOCI index any more" : "its labels name no layer";
+    } catch (IOException | dev.lazypull.registry.RegistryException | RuntimeException e) {
+      why = e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+    throw new SnapshotException(
+        Reason.UNAVAILABLE,
+        "mount layer "
+            + snapshot.labels().get(SnapshotLabels.REMOTE)
+            + " of remote snapshot "
+            + snapshot.key()
+            + ": "
+            + why
+            + "; check the registry, then retry");
   }
 
   /** Creates a read-only view of {@code parent} ("" for an empty view). */
   public synchronized List<MountSpec> view(String key, String parent, Map<String, String> labels)
       throws SnapshotException, IOException {
-    return mounts(create(key, parent, SnapshotKind.VIEW, labels));
+    return createMounted(key, parent, SnapshotKind.VIEW, labels);
   }
 
   public synchronized List<MountSpec> mounts(String key) throws SnapshotException, IOException {
@@ -251,11 +310,31 @@ public final class Snapshotter implements AutoCloseable {
       for (Path dir : dirs.toList()) {
         if (!owned.contains(dir.getFileName().toString())) {
           log.info("removing orphaned snapshot directory {}", dir);
-          dev.lazypull.fuse.FuseMount.detachDeadMount(dir.resolve("fs"));
+          Path fs = dir.resolve("fs");
+          if (remote != null && remote.isMounted(fs)) {
+            remote.unmount(fs); // its row is gone (a failed removal), its layer still served
+          } else {
+            dev.lazypull.fuse.FuseMount.detachDeadMount(fs);
+          }
+          if (isMountPoint(fs)) {
+            // Never delete through a mount lazypull does not own.
+            log.warn("not removing {}: something else is mounted at {}", dir, fs);
+            continue;
+          }
           DiskUsage.deleteTree(dir);
         }
       }
     }
+  }
+
+  private static boolean isMountPoint(Path dir) throws IOException {
+    if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    Object device = Files.getAttribute(dir, "unix:dev", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    Object parentDevice =
+        Files.getAttribute(dir.getParent(), "unix:dev", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    return !device.equals(parentDevice);
   }
 
   @Override
@@ -264,6 +343,20 @@ public final class Snapshotter implements AutoCloseable {
       remote.close();
     }
     sql(store::close);
+  }
+
+  /** Creates a snapshot and answers its mounts; nothing is left when a layer cannot be mounted. */
+  private List<MountSpec> createMounted(
+      String key, String parent, SnapshotKind kind, Map<String, String> labels)
+      throws SnapshotException, IOException {
+    Snapshot snapshot = create(key, parent, kind, labels);
+    try {
+      return mounts(snapshot);
+    } catch (SnapshotException | IOException | RuntimeException e) {
+      sql(() -> store.delete(snapshot.id()));
+      deleteDirectory(snapshot.id());
+      throw e;
+    }
   }
 
   private Snapshot create(String key, String parent, SnapshotKind kind, Map<String, String> labels)
@@ -295,9 +388,11 @@ public final class Snapshotter implements AutoCloseable {
   }
 
   private List<MountSpec> mounts(Snapshot snapshot) throws SnapshotException, IOException {
+    ensureMounted(snapshot);
     List<Path> lowerDirs = new ArrayList<>();
     for (String parent = snapshot.parent(); parent != null; ) {
       Snapshot ancestor = get(parent);
+      ensureMounted(ancestor);
       lowerDirs.add(fsDir(ancestor.id()));
       parent = ancestor.parent();
     }
@@ -334,6 +429,7 @@ public final class Snapshotter implements AutoCloseable {
   }
 
   private Snapshot get(String key) throws SnapshotException, IOException {
+    awaitMounted(key);
     @Nullable Snapshot snapshot = sql(() -> store.find(key)).orElse(null);
     if (snapshot == null) {
       throw SnapshotException.notFound("snapshot " + key);

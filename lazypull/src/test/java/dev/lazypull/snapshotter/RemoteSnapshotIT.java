@@ -39,7 +39,11 @@ class RemoteSnapshotIT {
   }
 
   private Snapshotter open() throws Exception {
-    var client = RegistryClient.create(RegistryOptions.defaults());
+    return open(RegistryOptions.defaults());
+  }
+
+  private Snapshotter open(RegistryOptions options) throws Exception {
+    var client = RegistryClient.create(options);
     snapshotter =
         Snapshotter.open(
             dir.resolve("root"),
@@ -195,6 +199,125 @@ class RemoteSnapshotIT {
     assertThat(Files.readString(layer.resolve("etc/greeting"))).startsWith("hello from the bottom");
     second.remove("ns/2/view");
     second.remove("c1");
+  }
+
+  @Test
+  void open_registryDownAtRestart_refusesTheLayerInsteadOfServingItEmpty() throws Exception {
+    Snapshotter first;
+    try (var doomed = LocalRegistry.create().start()) {
+      BusyboxImage.push(doomed, "gone:plain", "gone:soci");
+      var layer =
+          RegistryClient.create(RegistryOptions.defaults())
+              .resolveManifest(doomed.reference("gone:soci"))
+              .imageManifest()
+              .layers()
+              .getFirst();
+      Map<String, String> labels = new HashMap<>();
+      labels.put(SnapshotLabels.TARGET_REF, "g1");
+      labels.put(SnapshotLabels.IMAGE_REF, doomed.reference("gone:soci").toString());
+      labels.put(SnapshotLabels.LAYER_DIGEST, layer.digest().toString());
+      first = open();
+      assertAlreadyExists(() -> first.prepare("ns/1/extract", "", labels));
+      first.close();
+      snapshotter = null;
+    }
+
+    // The restart is not blocked by the registry being down (no retries: they only cost time).
+    Snapshotter second =
+        open(RegistryOptions.defaults().withRetryPolicy(dev.lazypull.registry.RetryPolicy.NONE));
+    assertThat(second.stat("g1").isRemote()).isTrue();
+    assertThat(Containerd.mountsUnder(dir)).as("nothing to serve the layer from").isEmpty();
+    assertThatThrownBy(() -> second.view("ns/2/view", "g1", Map.of()))
+        .isInstanceOf(SnapshotException.class)
+        .hasMessageContaining("g1")
+        .extracting(e -> ((SnapshotException) e).reason())
+        .isEqualTo(SnapshotException.Reason.UNAVAILABLE);
+    assertThatThrownBy(() -> second.prepare("ns/3/container", "g1", Map.of()))
+        .isInstanceOf(SnapshotException.class)
+        .extracting(e -> ((SnapshotException) e).reason())
+        .isEqualTo(SnapshotException.Reason.UNAVAILABLE);
+    second.remove("g1");
+    assertThat(second.list(List.of())).isEmpty();
+  }
+
+  @Test
+  void cleanup_orphanedRemoteSnapshot_unmountsItsLayerAndRemovesItsDirectory() throws Exception {
+    List<Descriptor> layers = layersOf("remote:soci");
+    Snapshotter snapshotter = open();
+    assertAlreadyExists(
+        () -> snapshotter.prepare("ns/1/extract", "", labels("remote:soci", layers.get(0), "o1")));
+    assertThat(Containerd.mountsUnder(dir)).hasSize(1);
+    // A row lost while its layer stays mounted (what a removal failing half-way leaves).
+    try (var db =
+            java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("root/metadata.db"));
+        var delete = db.prepareStatement("DELETE FROM snapshots WHERE key = 'o1'")) {
+      assertThat(delete.executeUpdate()).isEqualTo(1);
+    }
+
+    snapshotter.cleanup();
+
+    assertThat(Containerd.mountsUnder(dir)).isEmpty();
+    try (var left = Files.list(dir.resolve("root/snapshots"))) {
+      assertThat(left).isEmpty();
+    }
+  }
+
+  @Test
+  void prepare_whileAnotherLayerMounts_isNotHeldUp() throws Exception {
+    List<Descriptor> layers = layersOf("remote:soci");
+    Snapshotter snapshotter = open();
+    List<java.net.Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.CompletableFuture<List<MountSpec>> stalledPrepare;
+    // A "registry" that accepts connections and never answers: its layer's mount hangs.
+    try (var stalled =
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  while (true) {
+                    accepted.add(stalled.accept());
+                  }
+                } catch (java.io.IOException e) {
+                  // closed at the end of the test
+                }
+              });
+      Map<String, String> stalledLabels = new HashMap<>();
+      stalledLabels.put(SnapshotLabels.TARGET_REF, "s1");
+      stalledLabels.put(
+          SnapshotLabels.IMAGE_REF, "127.0.0.1:" + stalled.getLocalPort() + "/stalled:1");
+      stalledLabels.put(SnapshotLabels.LAYER_DIGEST, layers.get(0).digest().toString());
+      stalledPrepare =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return snapshotter.prepare("ns/1/stalled", "", stalledLabels);
+                } catch (Exception e) {
+                  throw new java.util.concurrent.CompletionException(e);
+                }
+              });
+      for (int i = 0; i < 200 && accepted.isEmpty(); i++) {
+        Thread.sleep(50);
+      }
+      assertThat(accepted).as("the stalled mount reached its registry").isNotEmpty();
+
+      assertAlreadyExists(
+          () ->
+              snapshotter.prepare("ns/2/extract", "", labels("remote:soci", layers.get(0), "c1")));
+      snapshotter.prepare("ns/3/plain", "", Map.of());
+      assertThat(stalledPrepare).as("the other image's mount still hangs").isNotDone();
+      stalled.close(); // first, so that a retry is refused rather than stalled again
+      for (var socket : accepted) {
+        socket.close();
+      }
+    }
+    // Its registry gone, the stalled layer falls back to a plain snapshot.
+    assertThat(stalledPrepare.get(120, TimeUnit.SECONDS))
+        .singleElement()
+        .satisfies(m -> assertThat(m.type()).isEqualTo("bind"));
+    for (String key : List.of("ns/1/stalled", "ns/3/plain", "c1")) {
+      snapshotter.remove(key);
+    }
   }
 
   @Test

@@ -7,14 +7,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Debian's real containerd (1.6), started with its own config, root, state, {@code opt} dir and
  * socket inside a temporary directory, with lazypull's snapshotter as proxy plugin {@code lazypull}
- * at a given socket. The CRI plugin is off (tests drive containerd with {@code ctr}). Stopped by
- * its PID on close; mounts it left under its directory are detached and reported.
+ * at a given socket. The CRI plugin is off unless started by {@link #startWithCri}. Stopped by its
+ * PID on close; mounts it left under its directory are detached and reported.
  */
 public final class Containerd implements AutoCloseable {
   public static final Path BINARY = Path.of("/usr/bin/containerd");
@@ -29,11 +30,21 @@ public final class Containerd implements AutoCloseable {
   private final Path dir;
   private final Process process;
 
-  /** The CRI plugin's table; the sandbox image is never pulled (tests create no pods). */
-  private static String cri(Path dir, String registryHost) {
+  /**
+   * The CRI plugin's table: pods run with cgroupfs (no systemd here) and {@code sandboxImage} as
+   * their pause container; the CNI dirs are empty, so pods must use the host network. The sandbox's
+   * oom_score_adj is capped at containerd's own: this machine lacks CAP_SYS_RESOURCE, so the CRI
+   * plugin's default of -998 makes runc fail ("can't get final child's PID from pipe").
+   */
+  private static String cri(Path dir, String registryHost, String sandboxImage) {
     return """
         [plugins."io.containerd.grpc.v1.cri"]
-          sandbox_image = "%2$s/pause:never-pulled"
+          sandbox_image = "%3$s"
+          restrict_oom_score_adj = true
+          [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+            runtime_type = "io.containerd.runc.v2"
+            [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+              SystemdCgroup = false
           [plugins."io.containerd.grpc.v1.cri".containerd]
             snapshotter = "lazypull"
             disable_snapshot_annotations = false
@@ -43,7 +54,7 @@ public final class Containerd implements AutoCloseable {
             bin_dir = "%1$s/cni/bin"
             conf_dir = "%1$s/cni/conf"
         """
-        .formatted(dir, registryHost);
+        .formatted(dir, registryHost, sandboxImage);
   }
 
   private Containerd(Path dir, Process process) {
@@ -59,9 +70,11 @@ public final class Containerd implements AutoCloseable {
   /**
    * Starts containerd with its CRI plugin on, pulling with the {@code lazypull} snapshotter and
    * snapshot annotations on (the remote-snapshot labels), and plain HTTP to {@code registryHost}
-   * through a hosts.toml in {@code dir}.
+   * through a hosts.toml in {@code dir}. Pods use {@code sandboxImage} (a reference in that
+   * registry; containerd's default pause image cannot be reached here).
    */
-  public static Containerd startWithCri(Path dir, Path snapshotterSocket, String registryHost)
+  public static Containerd startWithCri(
+      Path dir, Path snapshotterSocket, String registryHost, String sandboxImage)
       throws IOException {
     Path hosts = dir.resolve("certs.d").resolve(registryHost);
     Files.createDirectories(hosts);
@@ -74,10 +87,10 @@ public final class Containerd implements AutoCloseable {
           capabilities = ["pull", "resolve"]
         """
             .formatted(registryHost));
-    return start(dir, snapshotterSocket, registryHost);
+    return start(dir, snapshotterSocket, cri(dir, registryHost, sandboxImage));
   }
 
-  private static Containerd start(Path dir, Path snapshotterSocket, String criRegistryHost)
+  private static Containerd start(Path dir, Path snapshotterSocket, @Nullable String criTable)
       throws IOException {
     if (!Files.isExecutable(BINARY) || !Files.isExecutable(CTR)) {
       throw new IllegalStateException(
@@ -106,10 +119,7 @@ public final class Containerd implements AutoCloseable {
           type = "snapshot"
           address = "%2$s"
         """
-            .formatted(
-                dir,
-                snapshotterSocket,
-                criRegistryHost == null ? NO_CRI : cri(dir, criRegistryHost)));
+            .formatted(dir, snapshotterSocket, criTable == null ? NO_CRI : criTable));
     Process process =
         new ProcessBuilder(BINARY.toString(), "--config", config.toString())
             .redirectErrorStream(true)
@@ -203,7 +213,12 @@ public final class Containerd implements AutoCloseable {
         throw new IOException("containerd exited at start: " + logTail());
       }
       try {
-        if (Files.exists(socket()) && tryCtr("version").exitCode() == 0) {
+        // containerd dials its proxy snapshotter lazily; a first dial that fails leaves the
+        // connection backing off (up to 3 s) and calls fail fast meanwhile, so wait until a call
+        // through containerd reaches the snapshotter.
+        if (Files.exists(socket())
+            && tryCtr("version").exitCode() == 0
+            && tryCtr("snapshots", "--snapshotter", "lazypull", "ls").exitCode() == 0) {
           return;
         }
         Thread.sleep(100);

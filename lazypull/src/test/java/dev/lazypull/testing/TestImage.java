@@ -23,17 +23,26 @@ public final class TestImage {
   private TestImage() {}
 
   /**
-   * Pushes the layers, bottom first, and tags ref. A layer that does not start with the gzip magic
-   * is pushed as an uncompressed tar layer.
+   * Pushes the layers, bottom first, with {@code /bin/sh} as the config's Cmd, and tags ref. A
+   * layer that does not start with the gzip magic is pushed as an uncompressed tar layer.
    */
   public static void push(RegistryClient client, ImageReference ref, List<byte[]> gzipLayers)
+      throws Exception {
+    push(client, ref, gzipLayers, List.of("/bin/sh"));
+  }
+
+  /** Pushes the gzip layers, bottom first, with {@code cmd} as the config's Cmd; tags ref. */
+  public static void push(
+      RegistryClient client, ImageReference ref, List<byte[]> gzipLayers, List<String> cmd)
       throws Exception {
     List<String> diffIds = new ArrayList<>();
     for (byte[] layer : gzipLayers) {
       diffIds.add("\"" + Digest.sha256(gunzip(layer)) + "\"");
     }
     byte[] config =
-        ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/sh\"],"
+        ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":["
+                + String.join(",", cmd.stream().map(arg -> "\"" + arg + "\"").toList())
+                + "],"
                 + "\"Env\":[\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\"]},"
                 + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":["
                 + String.join(",", diffIds)
