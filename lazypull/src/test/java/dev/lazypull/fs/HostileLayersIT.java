@@ -556,14 +556,10 @@ class HostileLayersIT {
     ImageReference image = pushAndConvert("many", List.of(TestLayers.gzip(tar.build().bytes())));
     Path mountPoint = Files.createDirectories(scratch.resolve("many-mnt"));
     Path log = scratch.resolve("mount.log");
-    String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    // Through the launcher, as a user starts it: the JVM options it sets are part of the figure.
     List<String> command =
         List.of(
-            javaBinary,
-            "--enable-native-access=ALL-UNNAMED",
-            "-cp",
-            System.getProperty("java.class.path"),
-            Main.class.getName(),
+            Path.of("..", "bin", "lazypull").toAbsolutePath().toString(),
             "mount",
             "--no-background-fetch",
             "--cache-dir",
