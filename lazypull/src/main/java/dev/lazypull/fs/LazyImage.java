@@ -283,11 +283,10 @@ public final class LazyImage implements AutoCloseable {
 
   /**
    * Starts pulling the rest of every indexed layer in the background, yielding to on-demand reads,
-   * and checking each whole layer's digest when it is complete.
+   * and checking each whole zTOC layer's digest when it is complete (eStargz layers: each chunk's
+   * digest, see {@link EstargzLayer#fetchAllInBackground}).
    */
   public synchronized void startBackgroundFetch() {
-    // TODO: eStargz layers are not fetched in the background: their chunks come on demand (and
-    // the start-up set at open), so a registry outage later fails reads of untouched files.
     if (backgroundFetcher != null) {
       return;
     }
@@ -298,8 +297,10 @@ public final class LazyImage implements AutoCloseable {
             .start(
                 () -> {
                   for (LayerReader layer : layers) {
-                    if (layer instanceof IndexedLayer indexedLayer) {
-                      fetchInBackground(indexedLayer);
+                    switch (layer) {
+                      case IndexedLayer indexedLayer -> fetchInBackground(indexedLayer);
+                      case EstargzLayer estargzLayer -> fetchInBackground(estargzLayer);
+                      case LocalLayer local -> {}
                     }
                   }
                 });
@@ -309,6 +310,18 @@ public final class LazyImage implements AutoCloseable {
     try {
       if (layer.fetchAllInBackground(Duration.ofMillis(5))) {
         log.info("layer {} is now fully local and its digest checked", layer.describe());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      log.warn("background fetch of layer {} stopped: {}", layer.describe(), e.getMessage());
+    }
+  }
+
+  private static void fetchInBackground(EstargzLayer layer) {
+    try {
+      if (layer.fetchAllInBackground(Duration.ofMillis(5))) {
+        log.info("eStargz layer {} is now fully local, every chunk checked", layer.describe());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
