@@ -70,6 +70,36 @@ class TocTest {
   }
 
   @Test
+  void index_nameWithReplacementCharacter_servedAsItStands() throws Exception {
+    Toc toc =
+        Toc.parse(
+            json(
+                """
+                {"version":1,"entries":[{"name":"caf\uFFFD/","type":"dir"},
+                {"name":"caf\uFFFD/x","type":"reg","size":0}]}"""));
+
+    EstargzIndex index = EstargzIndex.of(toc, 100);
+
+    assertThat(index.entry("caf\uFFFD/x")).isNotNull();
+  }
+
+  @Test
+  void index_replacementCharacterNameTwice_refusedAsAmbiguous() throws Exception {
+    // What Go's encoding/json makes of two files named caf\xe9 and caf\xe8: one name, twice.
+    Toc toc =
+        Toc.parse(
+            json(
+                """
+                {"version":1,"entries":[{"name":"caf\uFFFD","type":"reg","size":0},
+                {"name":"caf\uFFFD","type":"reg","size":0}]}"""));
+
+    assertThatThrownBy(() -> EstargzIndex.of(toc, 100))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining("names caf\uFFFD twice")
+        .hasMessageContaining("refusing to guess");
+  }
+
+  @Test
   void cleanName_prefixesAndTrailingSlashes_removed() {
     assertThat(TocEntry.cleanName("./")).isEmpty();
     assertThat(TocEntry.cleanName("./usr/bin/")).isEqualTo("usr/bin");
