@@ -1,8 +1,6 @@
 package dev.lazypull.fs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.lazypull.estargz.EstargzException;
-import dev.lazypull.estargz.EstargzReader;
 import dev.lazypull.fs.cache.SpanCache;
 import dev.lazypull.fs.layer.EstargzLayer;
 import dev.lazypull.fs.layer.FetchCounters;
@@ -161,7 +159,7 @@ public final class LazyImage implements AutoCloseable {
       FetchCounters counters,
       Options options)
       throws IOException, RegistryException {
-    String tocDigest = layer.annotationsOrEmpty().get(EstargzReader.TOC_DIGEST_ANNOTATION);
+    String tocDigest = EstargzLayers.tocDigestOf(layer);
     if (tocDigest != null) {
       return openEstargz(client, reference, layer, tocDigest, cache, counters, options);
     }
@@ -180,10 +178,7 @@ public final class LazyImage implements AutoCloseable {
     return new Opened(whole.layer(), LayerEntries.of(whole.toc()));
   }
 
-  /**
-   * An eStargz layer (it carries the TOC digest annotation): its TOC read from the blob's tail and
-   * verified, and its start-up files, if it lists any, fetched now in one request.
-   */
+  /** An eStargz layer (it carries the TOC digest annotation), opened lazily. */
   private static Opened openEstargz(
       RegistryClient client,
       ImageReference reference,
@@ -193,25 +188,9 @@ public final class LazyImage implements AutoCloseable {
       FetchCounters counters,
       Options options)
       throws IOException {
-    var bytes = new RegistryBytes(client, reference, layer, options.readTimeout());
-    Digest expected;
-    try {
-      expected = Digest.parse(tocDigest);
-    } catch (IllegalArgumentException e) {
-      throw new EstargzException(
-          "layer "
-              + layer.digest()
-              + ": its "
-              + EstargzReader.TOC_DIGEST_ANNOTATION
-              + " annotation is not a digest: "
-              + e.getMessage(),
-          e);
-    }
-    EstargzReader reader =
-        EstargzReader.open(bytes::fetch, layer.size(), expected, false, layer.digest().toString());
-    var estargz =
-        new EstargzLayer(layer.digest(), reader, bytes, cache, counters, options.readTimeout());
-    estargz.prefetchStartupFiles();
+    EstargzLayer estargz =
+        EstargzLayers.open(
+            client, reference, layer, tocDigest, cache, counters, options.readTimeout());
     return new Opened(estargz, EstargzEntries.of(estargz));
   }
 
