@@ -52,7 +52,7 @@ layer_bytes() {
 "$lazypull" convert "$image:latest" "$image:soci" >/dev/null
 # The start-up set: what the container reads, recorded from a run that is not measured.
 "$lazypull" run --no-background-fetch --cache-dir "$work/cache-record" \
-  --record-accesses "$work/startup.txt" "$image:soci" "${command[@]}" >/dev/null
+  --record-accesses "$work/startup.txt" "$image:soci" -- "${command[@]}" >/dev/null
 start=$(now)
 "$lazypull" convert --format estargz "$image:latest" "$image:estargz" >/dev/null
 convert_plain=$(elapsed "$start")
@@ -65,7 +65,7 @@ declare -A first wall fetched
 for tag in soci estargz estargz-set; do
   start=$(now)
   "$lazypull" run --stats --no-background-fetch --cache-dir "$work/cache-$tag" \
-    "$image:$tag" "${command[@]}" >"$work/$tag.out" 2>"$work/$tag.err"
+    "$image:$tag" -- "${command[@]}" >"$work/$tag.out" 2>"$work/$tag.err"
   wall[$tag]=$(elapsed "$start")
   grep -q 'first output' "$work/$tag.out" || { cat "$work/$tag.err" >&2; exit 1; }
   stats=$(grep 'lazypull stats:' "$work/$tag.err")
