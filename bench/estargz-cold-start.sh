@@ -11,10 +11,11 @@
 # or TOCs included). Also printed: the eStargz layers' size against the original gzip layers
 # and the convert times. The registry is the real docker-registry on loopback, so network time
 # is nearly nil; on a real network the fewer requests of the start-up set count for more.
-# Usage: bench/estargz-cold-start.sh [python|minbase]   (as root)
+# Usage: bench/estargz-cold-start.sh [python|minbase] [ROUNDS (default 3)]   (as root)
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 recipe=${1:-python}
+rounds=${2:-3}
 lazypull=$root/bin/lazypull
 case $recipe in
   minbase) command=(cat /etc/debian_version) ;;
@@ -61,16 +62,28 @@ start=$(now)
   "$image:latest" "$image:estargz-set" >/dev/null
 convert_set=$(elapsed "$start")
 
+# Rounds interleave the three kinds, so that load from elsewhere falls on all of them alike;
+# each figure is the median over the rounds (bytes fetched are the same in every round).
 declare -A first wall fetched
+for round in $(seq "$rounds"); do
+  for tag in soci estargz estargz-set; do
+    start=$(now)
+    "$lazypull" run --stats --no-background-fetch --cache-dir "$work/cache-$tag-$round" \
+      "$image:$tag" -- "${command[@]}" >"$work/$tag.out" 2>"$work/$tag.err"
+    wall[$tag]+="$(elapsed "$start") "
+    grep -q 'first output' "$work/$tag.out" || { cat "$work/$tag.err" >&2; exit 1; }
+    stats=$(grep 'lazypull stats:' "$work/$tag.err")
+    echo "$tag, round $round: $stats" >&2
+    first[$tag]+="$(sed -E 's/.*first output after ([0-9.]+) s.*/\1/' <<<"$stats") "
+    fetched[$tag]=$(sed -E 's/.*fetched ([0-9,]+) bytes.*/\1/' <<<"$stats" | tr -d ,)
+    rm -rf "$work/cache-$tag-$round"
+  done
+done
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for tag in soci estargz estargz-set; do
-  start=$(now)
-  "$lazypull" run --stats --no-background-fetch --cache-dir "$work/cache-$tag" \
-    "$image:$tag" -- "${command[@]}" >"$work/$tag.out" 2>"$work/$tag.err"
-  wall[$tag]=$(elapsed "$start")
-  grep -q 'first output' "$work/$tag.out" || { cat "$work/$tag.err" >&2; exit 1; }
-  stats=$(grep 'lazypull stats:' "$work/$tag.err")
-  first[$tag]=$(sed -E 's/.*first output after ([0-9.]+) s.*/\1/' <<<"$stats")
-  fetched[$tag]=$(sed -E 's/.*fetched ([0-9,]+) bytes.*/\1/' <<<"$stats" | tr -d ,)
+  echo "$tag: first output ${first[$tag]}s; wall ${wall[$tag]}s" >&2
+  first[$tag]=$(median "${first[$tag]}")
+  wall[$tag]=$(median "${wall[$tag]}")
 done
 
 gzip_bytes=$(layer_bytes latest)
@@ -84,7 +97,8 @@ printf '%-34s %14s %8s\n' "eStargz layers" "$esgz_bytes" "$(ratio "$esgz_bytes" 
 printf '%-34s %14s %8s\n' "eStargz layers with start-up set" "$esgz_set_bytes" \
   "$(ratio "$esgz_set_bytes" "$gzip_bytes")"
 printf 'convert --format estargz: %s s; with --prefetch-from: %s s\n' "$convert_plain" "$convert_set"
-printf '%-34s %12s %8s %10s %8s %14s %8s\n' "cold start (fresh cache)" "first out s" "vs soci" \
+echo "cold start, fresh cache each run, median of $rounds interleaved rounds:"
+printf '%-34s %12s %8s %10s %8s %14s %8s\n' "image form" "first out s" "vs soci" \
   "wall s" "vs soci" "bytes fetched" "vs soci"
 for tag in soci estargz estargz-set; do
   printf '%-34s %12s %8s %10s %8s %14s %8s\n' "$tag" "${first[$tag]}" \
