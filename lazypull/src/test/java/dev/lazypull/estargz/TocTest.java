@@ -40,6 +40,32 @@ class TocTest {
   }
 
   @Test
+  void parse_wrongTypeOrNoName_refusedNamingTheField() {
+    assertThatThrownBy(
+            () -> Toc.parse(json("{\"version\":1,\"entries\":[{\"name\":\"a\",\"size\":\"3\"}]}")))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining("size is");
+    assertThatThrownBy(() -> Toc.parse(json("{\"version\":1,\"entries\":[{\"type\":\"reg\"}]}")))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining("has no name");
+  }
+
+  @Test
+  void parse_nullsAndUnknownArrays_readAsAbsent() throws Exception {
+    Toc toc =
+        Toc.parse(
+            json(
+                """
+                {"future":[1,{"x":[]}],"version":1,"entries":[{"name":"a","type":"reg",
+                "linkName":null,"size":null,"xattrs":{"user.a":null},"extra":[[]]}]}"""));
+
+    TocEntry entry = toc.entries().getFirst();
+    assertThat(entry.linkName()).isNull();
+    assertThat(entry.size()).isZero();
+    assertThat(entry.xattrs()).isEmpty();
+  }
+
+  @Test
   void toJson_defaultsLeftOutAndXattrsInBase64_parsesBack() throws Exception {
     var entry =
         new TocEntry(
