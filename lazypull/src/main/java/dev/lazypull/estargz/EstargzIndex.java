@@ -17,6 +17,13 @@ public final class EstargzIndex {
   public static final String PREFETCH_LANDMARK = ".prefetch.landmark";
   public static final String NO_PREFETCH_LANDMARK = ".no.prefetch.landmark";
 
+  /**
+   * U+FFFD, what Go's encoding/json (the reference writer) writes for each byte of a name that is
+   * not UTF-8. A name holding it is served as it stands, as the stargz snapshotter does; only a
+   * repeated one is refused, since two different files may have collapsed into it.
+   */
+  private static final char REPLACEMENT = '\uFFFD';
+
   private final Toc toc;
   private final long tocOffset;
   private final Map<String, TocEntry> entries;
@@ -68,6 +75,14 @@ public final class EstargzIndex {
         }
       } else {
         checkType(entry);
+        if (entries.containsKey(name) && name.indexOf(REPLACEMENT) >= 0) {
+          throw new EstargzException(
+              "TOC names "
+                  + name
+                  + " twice, and its U+FFFD may stand for different bytes that were not UTF-8"
+                  + " (the writer's JSON replaced them), so which file is meant is unknown;"
+                  + " refusing to guess: use the image's gzip form with a SOCI index");
+        }
         entries.put(name, entry);
         chunks.remove(name); // a later entry of the same name replaces the earlier one
         file = entry.type().equals(TocEntry.REG) ? entry : null;

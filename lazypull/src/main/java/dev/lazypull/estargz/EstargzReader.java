@@ -36,12 +36,15 @@ public final class EstargzReader {
   private final String describe;
   private final EstargzIndex index;
   private final Digest tocDigest;
+  private final long blobSize;
 
-  private EstargzReader(BlobBytes blob, String describe, EstargzIndex index, Digest tocDigest) {
+  private EstargzReader(
+      BlobBytes blob, String describe, EstargzIndex index, Digest tocDigest, long blobSize) {
     this.blob = blob;
     this.describe = describe;
     this.index = index;
     this.tocDigest = tocDigest;
+    this.blobSize = blobSize;
   }
 
   /**
@@ -107,7 +110,7 @@ public final class EstargzReader {
     }
     Toc toc = withLayer(describe, () -> Toc.parse(json));
     EstargzIndex index = withLayer(describe, () -> EstargzIndex.of(toc, tocOffset));
-    return new EstargzReader(blob, describe, index, actual);
+    return new EstargzReader(blob, describe, index, actual, blobSize);
   }
 
   /** The TOC JSON bytes from the TOC's gzip member: a tar entry {@code stargz.index.json}. */
@@ -157,6 +160,11 @@ public final class EstargzReader {
 
   public String describe() {
     return describe;
+  }
+
+  /** The blob's compressed size, as the reader was opened with. */
+  public long blobSize() {
+    return blobSize;
   }
 
   /** One chunk's verified bytes: one ranged read of its gzip member(s). */

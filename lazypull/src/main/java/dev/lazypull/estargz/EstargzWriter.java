@@ -4,6 +4,7 @@ import dev.lazypull.oci.Digest;
 import dev.lazypull.tar.TarEntry;
 import dev.lazypull.tar.TarEntryType;
 import dev.lazypull.tar.TarReader;
+import dev.lazypull.ztoc.ByteText;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -135,6 +136,7 @@ public final class EstargzWriter {
                   + " is a sparse file, which eStargz cannot describe; rebuild the layer"
                   + " without sparse files");
         }
+        refuseNonUtf8(entry);
         long end = entry.uncompressedOffset() + entry.size() + TarHeaderBlock.padding(entry.size());
         if (!EstargzIndex.isFormatEntry(TocEntry.cleanName(entry.name()))) {
           slices.add(new Slice(entry, previousEnd, end));
@@ -143,6 +145,25 @@ public final class EstargzWriter {
       }
     }
     return slices;
+  }
+
+  /**
+   * Refuses a name or link target that is not UTF-8. The TOC is JSON, which carries only Unicode
+   * text; the reference writer (Go's encoding/json) silently turns each bad byte into U+FFFD, so
+   * the TOC would name a different file than the tar, and two such names could become one. A
+   * refusal leaves the user the SOCI index, which keeps names as bytes.
+   */
+  private static void refuseNonUtf8(TarEntry entry) throws EstargzException {
+    for (byte[] name : List.of(entry.rawName(), entry.rawLinkName())) {
+      if (!ByteText.isUtf8(name)) {
+        throw new EstargzException(
+            "entry "
+                + ByteText.textOrHex(entry.rawName())
+                + (name == entry.rawName() ? " has a name" : " has a link target")
+                + " that is not UTF-8, which an eStargz TOC (JSON) cannot carry; keep the image"
+                + " in gzip and give it a SOCI index (lazypull index) instead");
+      }
+    }
   }
 
   /**

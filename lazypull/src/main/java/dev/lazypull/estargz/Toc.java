@@ -1,7 +1,6 @@
 package dev.lazypull.estargz;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
@@ -13,10 +12,9 @@ public record Toc(int version, List<TocEntry> entries) {
   /** The TOC's tar entry name; also the last entry of every eStargz layer. */
   public static final String TAR_NAME = "stargz.index.json";
 
-  /** Old TOCs carry fields such as {@code NumLink}; they are ignored, as other readers do. */
+  /** Writes TOCs (reading is {@link TocParser}'s): fields at their defaults are left out. */
   private static final ObjectMapper MAPPER =
       JsonMapper.builder()
-          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .defaultPropertyInclusion(
               JsonInclude.Value.construct(
                   JsonInclude.Include.NON_DEFAULT, JsonInclude.Include.NON_DEFAULT))
@@ -30,13 +28,13 @@ public record Toc(int version, List<TocEntry> entries) {
   public static Toc parse(byte[] json) throws EstargzException {
     Toc toc;
     try {
-      toc = MAPPER.readValue(json, Toc.class);
+      toc = TocParser.parse(json);
     } catch (IOException | RuntimeException e) {
       throw new EstargzException("the TOC is not valid eStargz TOC JSON: " + e.getMessage(), e);
     }
-    if (toc == null || toc.version() != 1) {
+    if (toc.version() != 1) {
       throw new EstargzException(
-          "the TOC has version " + (toc == null ? "none" : toc.version()) + ", not 1");
+          "the TOC has version " + (toc.version() < 0 ? "none" : toc.version()) + ", not 1");
     }
     return toc;
   }

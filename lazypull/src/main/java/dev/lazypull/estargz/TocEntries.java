@@ -15,8 +15,7 @@ final class TocEntries {
 
   private TocEntries() {}
 
-  // TODO: names and link targets that are not UTF-8 are decoded by TarEntry.text (ISO-8859-1
-  // fallback); JSON cannot carry raw bytes, so such names differ in the TOC from the tar.
+  /** Only for entries whose name and link target are UTF-8: the writer refuses the others. */
   static TocEntry of(
       TarEntry entry,
       long compressedOffset,

@@ -1,8 +1,6 @@
 package dev.lazypull.fs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.lazypull.estargz.EstargzException;
-import dev.lazypull.estargz.EstargzReader;
 import dev.lazypull.fs.cache.SpanCache;
 import dev.lazypull.fs.layer.BadLayerException;
 import dev.lazypull.fs.layer.EstargzLayer;
@@ -197,7 +195,7 @@ public final class LazyImage implements AutoCloseable {
       FetchCounters counters,
       Options options)
       throws IOException, RegistryException {
-    String tocDigest = layer.annotationsOrEmpty().get(EstargzReader.TOC_DIGEST_ANNOTATION);
+    String tocDigest = EstargzLayers.tocDigestOf(layer);
     if (tocDigest != null) {
       return openEstargz(client, reference, layer, tocDigest, cache, counters, options);
     }
@@ -226,10 +224,7 @@ public final class LazyImage implements AutoCloseable {
     return new Opened(whole.layer(), LayerEntries.of(whole.toc()));
   }
 
-  /**
-   * An eStargz layer (it carries the TOC digest annotation): its TOC read from the blob's tail and
-   * verified, and its start-up files, if it lists any, fetched now in one request.
-   */
+  /** An eStargz layer (it carries the TOC digest annotation), opened lazily. */
   private static Opened openEstargz(
       RegistryClient client,
       ImageReference reference,
@@ -239,25 +234,9 @@ public final class LazyImage implements AutoCloseable {
       FetchCounters counters,
       Options options)
       throws IOException {
-    var bytes = new RegistryBytes(client, reference, layer, options.readTimeout());
-    Digest expected;
-    try {
-      expected = Digest.parse(tocDigest);
-    } catch (IllegalArgumentException e) {
-      throw new EstargzException(
-          "layer "
-              + layer.digest()
-              + ": its "
-              + EstargzReader.TOC_DIGEST_ANNOTATION
-              + " annotation is not a digest: "
-              + e.getMessage(),
-          e);
-    }
-    EstargzReader reader =
-        EstargzReader.open(bytes::fetch, layer.size(), expected, false, layer.digest().toString());
-    var estargz =
-        new EstargzLayer(layer.digest(), reader, bytes, cache, counters, options.readTimeout());
-    estargz.prefetchStartupFiles();
+    EstargzLayer estargz =
+        EstargzLayers.open(
+            client, reference, layer, tocDigest, cache, counters, options.readTimeout());
     return new Opened(estargz, EstargzEntries.of(estargz));
   }
 
@@ -329,11 +308,10 @@ public final class LazyImage implements AutoCloseable {
 
   /**
    * Starts pulling the rest of every indexed layer in the background, yielding to on-demand reads,
-   * and checking each whole layer's digest when it is complete.
+   * and checking each whole zTOC layer's digest when it is complete (eStargz layers: each chunk's
+   * digest, see {@link EstargzLayer#fetchAllInBackground}).
    */
   public synchronized void startBackgroundFetch() {
-    // TODO: eStargz layers are not fetched in the background: their chunks come on demand (and
-    // the start-up set at open), so a registry outage later fails reads of untouched files.
     if (backgroundFetcher != null) {
       return;
     }
@@ -344,8 +322,10 @@ public final class LazyImage implements AutoCloseable {
             .start(
                 () -> {
                   for (LayerReader layer : layers) {
-                    if (layer instanceof IndexedLayer indexedLayer) {
-                      fetchInBackground(indexedLayer);
+                    switch (layer) {
+                      case IndexedLayer indexedLayer -> fetchInBackground(indexedLayer);
+                      case EstargzLayer estargzLayer -> fetchInBackground(estargzLayer);
+                      case LocalLayer local -> {}
                     }
                   }
                 });
@@ -395,6 +375,18 @@ public final class LazyImage implements AutoCloseable {
           pause.multipliedBy(2).compareTo(MAX_BACKGROUND_RETRY) > 0
               ? MAX_BACKGROUND_RETRY
               : pause.multipliedBy(2);
+    }
+  }
+
+  private static void fetchInBackground(EstargzLayer layer) {
+    try {
+      if (layer.fetchAllInBackground(Duration.ofMillis(5))) {
+        log.info("eStargz layer {} is now fully local, every chunk checked", layer.describe());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      log.warn("background fetch of layer {} stopped: {}", layer.describe(), e.getMessage());
     }
   }
 

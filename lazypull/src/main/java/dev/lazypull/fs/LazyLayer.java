@@ -1,6 +1,7 @@
 package dev.lazypull.fs;
 
 import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.fs.layer.EstargzLayer;
 import dev.lazypull.fs.layer.FetchCounters;
 import dev.lazypull.fs.layer.IndexedLayer;
 import dev.lazypull.fs.layer.LayerReader;
@@ -26,7 +27,8 @@ import java.util.Optional;
 /**
  * ONE layer of an image made ready to serve as an overlayfs lower directory (a containerd remote
  * snapshot): its tree keeps whiteouts in overlayfs's form. A layer with a zTOC is read lazily by
- * range; one without (too small to index) is fetched whole and read from local disk.
+ * range; one without (too small to index) is fetched whole and read from local disk. An eStargz
+ * layer is read lazily through its own TOC.
  */
 public final class LazyLayer implements AutoCloseable {
   private final LayerReader reader;
@@ -83,9 +85,49 @@ public final class LazyLayer implements AutoCloseable {
     return new LazyLayer(reader, builder.build());
   }
 
+  /**
+   * Opens the eStargz {@code layer} (it carries the TOC digest annotation) lazily: no SOCI index is
+   * needed, the TOC inside the layer is the index.
+   */
+  public static LazyLayer openEstargz(
+      RegistryClient client,
+      ImageReference repository,
+      Descriptor layer,
+      SpanCache cache,
+      FetchCounters counters,
+      Duration readTimeout)
+      throws IOException {
+    String tocDigest = EstargzLayers.tocDigestOf(layer);
+    if (tocDigest == null) {
+      throw new IllegalArgumentException("layer " + layer.digest() + " is not eStargz");
+    }
+    EstargzLayer reader =
+        EstargzLayers.open(client, repository, layer, tocDigest, cache, counters, readTimeout);
+    var builder = MergedTreeBuilder.forOverlayLayer();
+    try {
+      builder.addLayer(0, EstargzEntries.of(reader));
+    } catch (LayerEntryException e) {
+      throw new IOException(
+          "building the tree of eStargz layer "
+              + layer.digest()
+              + " of "
+              + repository
+              + ": "
+              + e.getMessage()
+              + "; the layer cannot be mounted safely",
+          e);
+    }
+    return new LazyLayer(reader, builder.build());
+  }
+
+  /** Whether the layer is eStargz: the snapshotter mounts those without a SOCI index. */
+  public static boolean isEstargz(Descriptor layer) {
+    return EstargzLayers.tocDigestOf(layer) != null;
+  }
+
   /** Whether reads fetch ranges from the registry (else the layer is local). */
   public boolean lazy() {
-    return reader instanceof IndexedLayer;
+    return reader instanceof IndexedLayer || reader instanceof EstargzLayer;
   }
 
   /** A filesystem over this layer alone, for a FUSE mount. */

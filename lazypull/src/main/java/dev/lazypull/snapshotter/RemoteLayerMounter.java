@@ -10,6 +10,7 @@ import dev.lazypull.oci.Digest;
 import dev.lazypull.registry.ImageReference;
 import dev.lazypull.registry.RegistryClient;
 import dev.lazypull.registry.RegistryException;
+import dev.lazypull.registry.ResolvedImage;
 import dev.lazypull.soci.FoundIndex;
 import dev.lazypull.soci.SociException;
 import dev.lazypull.soci.SociIndexFinder;
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Mounts single image layers lazily (FUSE) for remote snapshots, using the labels containerd's CRI
  * plugin (or {@code lazypull pull}) puts on Prepare. An image's SOCI index is looked up once per
- * image reference and remembered, also when there is none.
+ * image reference and remembered, also when there is none. eStargz layers (the {@code
+ * containerd.io/snapshot/stargz/toc.digest} annotation on the manifest's layer) are mounted lazily
+ * through their own TOC, with or without a SOCI index.
  */
 public final class RemoteLayerMounter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RemoteLayerMounter.class);
@@ -37,6 +40,7 @@ public final class RemoteLayerMounter implements AutoCloseable {
   private final Path wholeLayersDir;
   private final Duration readTimeout;
   private final Map<String, Optional<FoundIndex>> indexes = new ConcurrentHashMap<>();
+  private final Map<String, ResolvedImage> manifests = new ConcurrentHashMap<>();
   private final Map<Path, Mounted> mounts = new ConcurrentHashMap<>();
 
   private record Mounted(LazyLayer layer, FuseMount mount) {}
@@ -74,18 +78,18 @@ public final class RemoteLayerMounter implements AutoCloseable {
   }
 
   /**
-   * Mounts the requested layer at {@code mountPoint}; false when the image has no SOCI index (the
-   * caller then prepares a plain snapshot and containerd downloads the layer).
+   * Mounts the requested layer at {@code mountPoint}; false when the layer is not eStargz and the
+   * image has no SOCI index (the caller then prepares a plain snapshot and containerd downloads the
+   * layer).
    */
   public boolean mount(LayerRequest request, Path mountPoint)
       throws IOException, RegistryException {
     long startNanos = System.nanoTime();
     Optional<FoundIndex> found = index(request.image());
-    if (found.isEmpty()) {
-      return false;
-    }
+    ResolvedImage image =
+        found.isPresent() ? found.get().image() : manifestWithoutIndex(request.image());
     Descriptor layer =
-        found.get().image().imageManifest().layers().stream()
+        image.imageManifest().layers().stream()
             .filter(d -> d.digest().equals(request.layerDigest()))
             .findFirst()
             .orElseThrow(
@@ -96,17 +100,26 @@ public final class RemoteLayerMounter implements AutoCloseable {
                             + " is not in the manifest of "
                             + request.image()
                             + "; was the tag moved? pull again"));
-    var lazyLayer =
-        LazyLayer.open(
-            client,
-            request.image(),
-            finder,
-            found.get(),
-            layer,
-            cache,
-            counters,
-            wholeLayersDir,
-            readTimeout);
+    LazyLayer lazyLayer;
+    if (LazyLayer.isEstargz(layer)) {
+      // The layer carries its own index (the TOC), whether or not the image has a SOCI index.
+      lazyLayer =
+          LazyLayer.openEstargz(client, request.image(), layer, cache, counters, readTimeout);
+    } else if (found.isPresent()) {
+      lazyLayer =
+          LazyLayer.open(
+              client,
+              request.image(),
+              finder,
+              found.get(),
+              layer,
+              cache,
+              counters,
+              wholeLayersDir,
+              readTimeout);
+    } else {
+      return false;
+    }
     FuseMount mount;
     try {
       mount =
@@ -163,6 +176,18 @@ public final class RemoteLayerMounter implements AutoCloseable {
 
   public FetchCounters counters() {
     return counters;
+  }
+
+  /** The manifest of an image without a SOCI index, looked up once: it may have eStargz layers. */
+  private ResolvedImage manifestWithoutIndex(ImageReference image)
+      throws IOException, RegistryException {
+    ResolvedImage known = manifests.get(image.toString());
+    if (known != null) {
+      return known;
+    }
+    ResolvedImage resolved = client.resolveManifest(image);
+    manifests.put(image.toString(), resolved);
+    return resolved;
   }
 
   private Optional<FoundIndex> index(ImageReference image) throws IOException, RegistryException {

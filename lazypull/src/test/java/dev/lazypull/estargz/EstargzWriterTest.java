@@ -194,6 +194,35 @@ class EstargzWriterTest {
     }
   }
 
+  @Test
+  void write_nameNotUtf8_refusedInOneLineNamingTheEntry() throws Exception {
+    var tar = TestLayers.tar().dir("etc/");
+    tar.add(new byte[] {'e', 't', 'c', '/', 'c', 'a', 'f', (byte) 0xe9}, '0')
+        .data("x".getBytes(StandardCharsets.UTF_8));
+    Path source = temp.resolve("latin1.tar");
+    Files.write(source, tar.build().bytes());
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> convert(source, temp.resolve("out.esgz"), List.of()))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining("hex:6574632f636166e9")
+        .hasMessageContaining("not UTF-8")
+        .hasMessageNotContaining("\n");
+  }
+
+  @Test
+  void write_linkTargetNotUtf8_refused() throws Exception {
+    var tar = TestLayers.tar();
+    tar.add("link", '2').linkTo(new byte[] {'t', (byte) 0xff});
+    Path source = temp.resolve("latin1-link.tar");
+    Files.write(source, tar.build().bytes());
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> convert(source, temp.resolve("out.esgz"), List.of()))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining("entry link has a link target that is not UTF-8");
+  }
+
   private EstargzWriter.Result convert(Path source, Path output, List<String> prefetch)
       throws IOException {
     var options = new EstargzWriter.Options(CHUNK, prefetch, Deflater.BEST_SPEED);

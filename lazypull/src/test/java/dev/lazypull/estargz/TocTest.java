@@ -40,6 +40,32 @@ class TocTest {
   }
 
   @Test
+  void parse_wrongTypeOrNoName_refusedNamingTheField() {
+    assertThatThrownBy(
+            () -> Toc.parse(json("{\"version\":1,\"entries\":[{\"name\":\"a\",\"size\":\"3\"}]}")))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining("size is");
+    assertThatThrownBy(() -> Toc.parse(json("{\"version\":1,\"entries\":[{\"type\":\"reg\"}]}")))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining("has no name");
+  }
+
+  @Test
+  void parse_nullsAndUnknownArrays_readAsAbsent() throws Exception {
+    Toc toc =
+        Toc.parse(
+            json(
+                """
+                {"future":[1,{"x":[]}],"version":1,"entries":[{"name":"a","type":"reg",
+                "linkName":null,"size":null,"xattrs":{"user.a":null},"extra":[[]]}]}"""));
+
+    TocEntry entry = toc.entries().getFirst();
+    assertThat(entry.linkName()).isNull();
+    assertThat(entry.size()).isZero();
+    assertThat(entry.xattrs()).isEmpty();
+  }
+
+  @Test
   void toJson_defaultsLeftOutAndXattrsInBase64_parsesBack() throws Exception {
     var entry =
         new TocEntry(
@@ -67,6 +93,36 @@ class TocTest {
 
     assertThat(text).contains("\"dmFsdWU=\"").doesNotContain("uid").doesNotContain("linkName");
     assertThat(Toc.parse(bytes).entries().getFirst().mode()).isEqualTo(0755);
+  }
+
+  @Test
+  void index_nameWithReplacementCharacter_servedAsItStands() throws Exception {
+    Toc toc =
+        Toc.parse(
+            json(
+                """
+                {"version":1,"entries":[{"name":"caf\uFFFD/","type":"dir"},
+                {"name":"caf\uFFFD/x","type":"reg","size":0}]}"""));
+
+    EstargzIndex index = EstargzIndex.of(toc, 100);
+
+    assertThat(index.entry("caf\uFFFD/x")).isNotNull();
+  }
+
+  @Test
+  void index_replacementCharacterNameTwice_refusedAsAmbiguous() throws Exception {
+    // What Go's encoding/json makes of two files named caf\xe9 and caf\xe8: one name, twice.
+    Toc toc =
+        Toc.parse(
+            json(
+                """
+                {"version":1,"entries":[{"name":"caf\uFFFD","type":"reg","size":0},
+                {"name":"caf\uFFFD","type":"reg","size":0}]}"""));
+
+    assertThatThrownBy(() -> EstargzIndex.of(toc, 100))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining("names caf\uFFFD twice")
+        .hasMessageContaining("refusing to guess");
   }
 
   @Test

@@ -149,7 +149,16 @@ class EstargzMountIT {
 
         assertThat(mountPoint.resolve("stargz.index.json")).doesNotExist();
         assertThat(mountPoint.resolve(".prefetch.landmark")).doesNotExist();
+
+        long beforeBackground = estargzGets(before, blobPath);
+        var lazyEstargz = (EstargzLayer) image.layers().get(1);
+        assertThat(lazyEstargz.fetchAllInBackground(Duration.ofMillis(5))).isTrue();
+        long background = estargzGets(before, blobPath) - beforeBackground;
+        assertThat(background).as("the chunks not read yet, in one run").isEqualTo(1);
         assertSameTree(mountPoint, unpacked);
+        assertThat(estargzGets(before, blobPath))
+            .as("after the background fetch every file is read from the cache")
+            .isEqualTo(beforeBackground + background);
       }
     }
   }

@@ -36,6 +36,18 @@ class RemoteSnapshotIT {
   @BeforeAll
   static void pushImages() throws Exception {
     BusyboxImage.push(registry, "remote:plain", "remote:soci");
+    // 64 KiB chunks, so that a read of busybox's first page fetches a small part of its layer.
+    assertThat(
+            dev.lazypull.cli.Main.newCommandLine()
+                .execute(
+                    "convert",
+                    "--format",
+                    "estargz",
+                    "--chunk-size",
+                    "65536",
+                    registry.reference("remote:plain").toString(),
+                    registry.reference("remote:esgz").toString()))
+        .isZero();
   }
 
   private Snapshotter open() throws Exception {
@@ -318,6 +330,49 @@ class RemoteSnapshotIT {
     for (String key : List.of("ns/1/stalled", "ns/3/plain", "c1")) {
       snapshotter.remove(key);
     }
+  }
+
+  @Test
+  void prepare_estargzImageWithoutSociIndex_mountsLayersLazilyThroughTheirToc() throws Exception {
+    List<Descriptor> layers = layersOf("remote:esgz");
+    assertThat(layers.getFirst().annotationsOrEmpty())
+        .containsKey(dev.lazypull.estargz.EstargzReader.TOC_DIGEST_ANNOTATION);
+    int before = registry.settledRequestCount();
+    Snapshotter snapshotter = open();
+
+    assertAlreadyExists(
+        () ->
+            snapshotter.prepare("ns/1/extract-a", "", labels("remote:esgz", layers.get(0), "e1")));
+    assertAlreadyExists(
+        () ->
+            snapshotter.prepare(
+                "ns/2/extract-b", "e1", labels("remote:esgz", layers.get(1), "e2")));
+    assertThat(snapshotter.stat("e2").isRemote()).isTrue();
+
+    MountSpec rootfs = snapshotter.prepare("ns/3/container", "e2", Map.of()).getFirst();
+    Path target = Files.createDirectories(dir.resolve("rootfs"));
+    mountOverlay(rootfs, target);
+    try {
+      assertThat(Files.readString(target.resolve("etc/greeting")))
+          .isEqualTo(BusyboxImage.TOP_GREETING);
+      assertThat(target.resolve("etc/old")).doesNotExist();
+      assertThat(target.resolve(dev.lazypull.estargz.Toc.TAR_NAME)).doesNotExist();
+      assertThat(Files.readSymbolicLink(target.resolve("bin/sh"))).isEqualTo(Path.of("busybox"));
+      byte[] expected = Files.readAllBytes(BusyboxImage.BUSYBOX);
+      try (var in = Files.newInputStream(target.resolve("bin/busybox"))) {
+        assertThat(in.readNBytes(4096)).isEqualTo(java.util.Arrays.copyOf(expected, 4096));
+      }
+      assertThat(awaitBytesServedFor(layers.get(0), before))
+          .as("bytes of the eStargz busybox layer fetched: its tail (TOC) and one chunk")
+          .isPositive()
+          .isLessThan(layers.get(0).size() / 4);
+      assertThat(Files.readAllBytes(target.resolve("bin/busybox"))).isEqualTo(expected);
+    } finally {
+      umount(target);
+    }
+    snapshotter.remove("ns/3/container");
+    snapshotter.remove("e2");
+    snapshotter.remove("e1");
   }
 
   @Test

@@ -44,6 +44,9 @@ public final class EstargzLayer implements LayerReader {
   /** The start-up set is fetched in one request only up to this size; larger sets are skipped. */
   private static final long MAX_PREFETCH_BYTES = 256L << 20;
 
+  /** The background fetcher asks for at most this many compressed bytes at once (or one chunk). */
+  private static final long BACKGROUND_RUN_BYTES = 1L << 20;
+
   private final Digest layerDigest;
   private final EstargzReader reader;
   private final CompressedBytes source;
@@ -56,6 +59,8 @@ public final class EstargzLayer implements LayerReader {
   private final Map<String, Long> fileDataOffsets = new HashMap<>();
   private final long dataSize;
   private final Map<Integer, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicInteger demandReaders =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final LayerHealth health;
   private volatile boolean cacheWriteWarned;
 
@@ -128,6 +133,15 @@ public final class EstargzLayer implements LayerReader {
   @Override
   public int read(long dataOffset, ByteBuffer into) throws IOException {
     health.check();
+    demandReaders.incrementAndGet();
+    try {
+      return readChunks(dataOffset, into);
+    } finally {
+      demandReaders.decrementAndGet();
+    }
+  }
+
+  private int readChunks(long dataOffset, ByteBuffer into) throws IOException {
     long end = Math.min(dataSize, dataOffset + into.remaining());
     long position = dataOffset;
     while (position < end) {
@@ -269,9 +283,92 @@ public final class EstargzLayer implements LayerReader {
     }
   }
 
+  /**
+   * Fetches every chunk not yet cached, for the background fetcher: runs of neighbouring chunks (in
+   * blob order) of up to {@link #BACKGROUND_RUN_BYTES} compressed bytes per ranged GET, each chunk
+   * checked against its {@code chunkDigest} before it is cached. Before each run it waits while an
+   * on-demand read is in progress, so it yields within one run's time.
+   *
+   * <p>Unlike a zTOC layer, the whole layer's digest is not checked: every byte served comes from a
+   * chunk checked against the TOC, and the TOC against the manifest's annotation, so hashing the
+   * layer would add no check but would fetch the cached start-up set a second time.
+   *
+   * @return true if every chunk is now cached; false if a chunk failed its digest (it is left for
+   *     an on-demand read to fetch again, and the failure is logged and counted)
+   */
+  public boolean fetchAllInBackground(Duration pause) throws IOException, InterruptedException {
+    List<Integer> missing = new ArrayList<>();
+    for (int id = 0; id < chunks.size(); id++) {
+      if (!cache.contains(key(id))) {
+        missing.add(id);
+      }
+    }
+    missing.sort(java.util.Comparator.comparingLong(id -> chunks.get(id).compressedOffset()));
+    boolean complete = true;
+    int next = 0;
+    while (next < missing.size()) {
+      health.check();
+      while (demandReaders.get() > 0) {
+        Thread.sleep(pause.toMillis());
+      }
+      int first = next;
+      long runStart = chunks.get(missing.get(first)).compressedOffset();
+      long runEnd = chunks.get(missing.get(first)).compressedEnd();
+      next++;
+      while (next < missing.size()) {
+        FileChunk chunk = chunks.get(missing.get(next));
+        boolean sameMember = chunk.compressedEnd() <= runEnd;
+        boolean neighbour = chunk.compressedOffset() == runEnd;
+        if (!sameMember
+            && !(neighbour && chunk.compressedEnd() - runStart <= BACKGROUND_RUN_BYTES)) {
+          break;
+        }
+        runEnd = Math.max(runEnd, chunk.compressedEnd());
+        next++;
+      }
+      byte[] compressed = fetch(runStart, runEnd);
+      for (int i = first; i < next; i++) {
+        complete &= completeInBackground(missing.get(i), compressed, runStart);
+      }
+    }
+    return complete;
+  }
+
+  /** Verifies and caches one chunk of a background run, unless a reader has it already. */
+  private boolean completeInBackground(int id, byte[] run, long runStart) {
+    if (cache.contains(key(id))) {
+      return true;
+    }
+    var future = new CompletableFuture<ByteBuffer>();
+    if (inFlight.putIfAbsent(id, future) != null) {
+      return true; // an on-demand read is fetching it
+    }
+    FileChunk chunk = chunks.get(id);
+    try {
+      ByteBuffer data = decode(chunk, run, (int) (chunk.compressedOffset() - runStart));
+      store(id, data);
+      counters.backgroundSpans.incrementAndGet();
+      future.complete(data);
+      return true;
+    } catch (ChunkDigestMismatchException e) {
+      counters.digestMismatches.incrementAndGet();
+      log.warn("background fetch: {}; left for a read to fetch again", e.getMessage());
+      future.completeExceptionally(e);
+      return false;
+    } catch (IOException | RuntimeException e) {
+      log.warn("background fetch of layer {}: {}", layerDigest, e.getMessage());
+      future.completeExceptionally(e);
+      return false;
+    } finally {
+      inFlight.remove(id);
+    }
+  }
+
   private void store(int id, ByteBuffer data) {
     try {
       cache.put(key(id), data);
+    } catch (java.nio.channels.ClosedByInterruptException e) {
+      // The background fetcher was stopped in the middle of a write: nothing is cached.
     } catch (IOException e) {
       counters.cacheWriteFailures.incrementAndGet();
       if (!cacheWriteWarned) {

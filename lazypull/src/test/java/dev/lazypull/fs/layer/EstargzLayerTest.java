@@ -136,4 +136,44 @@ class EstargzLayerTest {
         .hasMessageContaining("chunk 1 (file bytes " + CHUNK)
         .hasMessageContaining(second.digest().toString());
   }
+
+  @Test
+  void fetchAllInBackground_afterPrefetch_cachesTheRestInFewRequests() throws Exception {
+    EstargzLayer layer = open(blob(List.of("d/b")));
+    layer.prefetchStartupFiles();
+
+    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+    assertThat(fetches).as("the prefetch, then one run for the rest").hasValue(2);
+    ByteBuffer all = ByteBuffer.allocate((int) layer.uncompressedSize());
+    layer.read(0, all);
+    assertThat(fetches).as("every chunk came from the cache").hasValue(2);
+    long a = layer.dataOffset("d/a");
+    long b = layer.dataOffset("d/b");
+    assertThat(Arrays.copyOfRange(all.array(), (int) a, (int) a + A.length)).isEqualTo(A);
+    assertThat(Arrays.copyOfRange(all.array(), (int) b, (int) b + B.length)).isEqualTo(B);
+  }
+
+  @Test
+  void fetchAllInBackground_corruptChunk_isNotCachedAndTheReadFails() throws Exception {
+    byte[] blob = blob(List.of());
+    EstargzLayer clean = open(blob);
+    FileChunk second = clean.index().chunks("d/a").get(1);
+    FileChunk third = clean.index().chunks("d/a").get(2);
+    byte[] corrupt = blob.clone();
+    System.arraycopy(
+        blob,
+        (int) third.compressedOffset(),
+        corrupt,
+        (int) second.compressedOffset(),
+        (int) second.compressedLength());
+    EstargzLayer layer = open(corrupt);
+
+    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isFalse();
+    int before = fetches.get();
+    ByteBuffer third3 = ByteBuffer.allocate(CHUNK);
+    layer.read(layer.dataOffset("d/a") + 2 * CHUNK, third3);
+    assertThat(fetches).as("the good chunks were cached").hasValue(before);
+    assertThatThrownBy(() -> layer.read(layer.dataOffset("d/a") + CHUNK, ByteBuffer.allocate(10)))
+        .isInstanceOf(ChunkDigestMismatchException.class);
+  }
 }
