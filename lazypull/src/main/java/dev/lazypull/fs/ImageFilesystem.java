@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongConsumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -236,21 +237,49 @@ public final class ImageFilesystem implements FuseFilesystem {
     }
     readObserver.accept(ino);
     // Checked at the first read, not at open: many files are opened and never read, and the
-    // check may need a span of its own.
+    // check may need a span of its own. It runs beside the data read rather than before it, so
+    // that a read waits for the registry at most once the read timeout, not once per step; the
+    // data is returned only once the header has matched.
+    java.util.concurrent.FutureTask<@Nullable Void> headerCheck = null;
     if (!verifiedFiles.contains(ino)) {
-      verifyHeader(file);
-      verifiedFiles.add(ino);
+      headerCheck =
+          new java.util.concurrent.FutureTask<>(
+              () -> {
+                verifyHeader(file);
+                return null;
+              });
+      Thread.ofVirtual().name("header-check-", ino).start(headerCheck);
     }
     LayerReader layer = layers.get(file.layerIndex());
     ByteBuffer buffer = into.asSlice(0, length).asByteBuffer();
+    int n;
     try {
-      int n = layer.read(file.uncompressedOffset() + fileOffset, buffer);
+      n = layer.read(file.uncompressedOffset() + fileOffset, buffer);
       if (n != length) {
         throw new IOException("layer ended " + (length - n) + " bytes early");
       }
-      return n;
     } catch (IOException e) {
       throw failure("reading", file, layer, e);
+    }
+    if (headerCheck != null) {
+      awaitHeaderCheck(headerCheck);
+      verifiedFiles.add(ino);
+    }
+    return n;
+  }
+
+  private static void awaitHeaderCheck(java.util.concurrent.FutureTask<@Nullable Void> check)
+      throws FuseException {
+    try {
+      check.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof FuseException fuse) {
+        throw fuse;
+      }
+      throw new IllegalStateException("the tar header check failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FuseException(Errno.EINTR);
     }
   }
 

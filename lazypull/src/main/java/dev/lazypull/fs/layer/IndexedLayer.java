@@ -52,6 +52,8 @@ public final class IndexedLayer implements LayerReader {
   private final Map<Integer, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
   private final AtomicInteger demandReaders = new AtomicInteger();
   private final LayerHealth health;
+  private final Map<Integer, Long> recentFailures = new ConcurrentHashMap<>();
+  private static final long FAILURE_MEMORY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
   private final @Nullable Digest diffId;
   private volatile boolean cacheWriteWarned;
 
@@ -234,6 +236,7 @@ public final class IndexedLayer implements LayerReader {
    * call fetched or waited for, so a read never depends on the cache keeping them.
    */
   Map<Integer, ByteBuffer> ensure(int first, int last, boolean onDemand) throws IOException {
+    failIfJustFailed(first, last);
     Map<Integer, CompletableFuture<ByteBuffer>> waits = new HashMap<>();
     List<Integer> mine = new ArrayList<>();
     for (int id = first; id <= last; id++) {
@@ -247,17 +250,49 @@ public final class IndexedLayer implements LayerReader {
         mine.add(id);
       }
     }
+    // One deadline for all the spans of a read, fetched here or by other readers: waited for one
+    // by one, each with the whole timeout, a read over several spans could wait several times it.
+    long deadline = System.nanoTime() + readTimeout.toNanos();
     fetchRuns(mine, onDemand);
     Map<Integer, ByteBuffer> result = new HashMap<>();
     for (var wait : waits.entrySet()) {
-      result.put(wait.getKey(), await(wait.getKey(), wait.getValue()));
+      try {
+        result.put(wait.getKey(), await(wait.getKey(), wait.getValue(), deadline));
+      } catch (IOException e) {
+        recentFailures.put(wait.getKey(), System.nanoTime());
+        throw e;
+      }
     }
     return result;
   }
 
-  private ByteBuffer await(int id, CompletableFuture<ByteBuffer> future) throws IOException {
+  /**
+   * When a readahead request fails, the kernel asks again at once for the page the reader wants:
+   * without this, one read() of a span the registry cannot deliver waits twice the read timeout. A
+   * span that failed moments ago fails again at once; later reads ask the registry again.
+   */
+  private void failIfJustFailed(int first, int last) throws IOException {
+    if (recentFailures.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (int id = first; id <= last; id++) {
+      Long failedAt = recentFailures.get(id);
+      if (failedAt == null) {
+        continue;
+      }
+      if (now - failedAt < FAILURE_MEMORY_NANOS) {
+        throw new IOException(
+            "span " + id + " of layer " + layerDigest + " failed a moment ago; try the read again");
+      }
+      recentFailures.remove(id, failedAt);
+    }
+  }
+
+  private ByteBuffer await(int id, CompletableFuture<ByteBuffer> future, long deadline)
+      throws IOException {
     try {
-      return future.get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof IOException io) {
         throw io;
