@@ -3,7 +3,8 @@
 #
 # Usage: scripts/build-image.sh NAME [--packages "pkg1 pkg2"]... [--cmd "prog arg"] [--force]
 #
-#   NAME            a recipe: minbase, python, jdk; or any other name given with --packages
+#   NAME            a recipe: minbase, python, jdk, bigdata; or any other name given with
+#                   --packages
 #   --packages P    adds one layer on top of the base: what `apt-get install
 #                   --no-install-recommends P` changes (a "pkg-" word removes pkg);
 #                   repeat for more layers, like consecutive RUN lines of a Dockerfile
@@ -11,7 +12,9 @@
 #   --force         rebuild even if the cache is current
 #
 # Layer 1 is always `debootstrap --variant=minbase bookworm` (the same blob as the minbase
-# image). The layout lands in $LAZYPULL_IMAGE_CACHE/NAME/KEY/layout (default cache
+# image). bigdata is the jdk image's layers as they are, plus one layer of 1 GiB of random
+# bytes in /data (4 files of 256 MiB, the same bytes on every build): a large image of which a
+# workload reads a small part. The layout lands in $LAZYPULL_IMAGE_CACHE/NAME/KEY/layout (default cache
 # /var/cache/lazypull/images), tagged `latest`; its path is printed on stdout, progress on
 # stderr. The cache is keyed on a hash of this script, the recipe and the base layer, so it
 # is rebuilt only when one of them changes. Run as root (debootstrap, chroot, overlayfs).
@@ -59,12 +62,14 @@ case "$name" in
   jdk) [ ${#layer_packages[@]} -gt 0 ] ||
          layer_packages=("openjdk-17-jdk-headless" "maven gradle")
        [ -n "$cmd" ] || cmd="jshell" ;;
+  bigdata) [ ${#layer_packages[@]} -eq 0 ] || die "bigdata takes no --packages"
+           [ -n "$cmd" ] || cmd=/bin/sh ;;
   *) [ ${#layer_packages[@]} -gt 0 ] || die "unknown recipe '$name': give --packages" ;;
 esac
 [ -n "$cmd" ] || cmd=/bin/sh
 
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot and overlayfs need it)"
-for tool in debootstrap jq getfattr setfattr gzip sha256sum flock; do
+for tool in debootstrap jq getfattr setfattr gzip sha256sum flock openssl; do
   command -v "$tool" >/dev/null || { "$root/scripts/install-deps.sh"; break; }
 done
 for tool in debootstrap jq getfattr setfattr; do
@@ -77,11 +82,14 @@ mkdir -p "$cache"
 exec 9>"$cache/.$name.lock"
 flock 9 # another build of the same image waits here, then reuses its result
 
-# The python and jdk images share their first layer with minbase: build that first.
+# The python and jdk images share their first layer with minbase, and bigdata all of jdk's:
+# build that base first.
+base_name=minbase
+[ "$name" != bigdata ] || base_name=jdk
 base_layout=""
 base_key=""
 if [ "$name" != minbase ]; then
-  base_layout=$("$script" minbase)
+  base_layout=$("$script" "$base_name")
   base_key=$(cat "$base_layout/index.json")
 fi
 recipe_key=$(
@@ -208,6 +216,21 @@ if [ "$name" = minbase ]; then
   : >"$base/etc/resolv.conf"
   echo localhost >"$base/etc/hostname"
   layer_from_dir "$base" "debootstrap --variant=minbase $suite $mirror"
+elif [ "$name" = bigdata ]; then
+  # Every layer of the base image as it is; no install follows, so nothing is unpacked.
+  base_manifest=$(jq -r '.manifests[0].digest' "$base_layout/index.json")
+  base_manifest_file=$base_layout/blobs/sha256/${base_manifest#sha256:}
+  base_config=$(jq -r '.config.digest' "$base_manifest_file")
+  base_config_file=$base_layout/blobs/sha256/${base_config#sha256:}
+  while IFS= read -r digest; do
+    cp "$base_layout/blobs/sha256/${digest#sha256:}" "$work/base.tar.gz"
+    blob_add "$work/base.tar.gz"
+    layer_digests+=("$blob_digest")
+    layer_sizes+=("$blob_size")
+  done < <(jq -r '.layers[].digest' "$base_manifest_file")
+  mapfile -t diff_ids < <(jq -r '.rootfs.diff_ids[]' "$base_config_file")
+  history=$(jq -c '.history' "$base_config_file")
+  log "layers 1-${#layer_digests[@]}: the $base_name image's"
 else
   # Reuse the minbase blob as is, and unpack it as the lower dir of the overlay.
   base_manifest=$(jq -r '.manifests[0].digest' "$base_layout/index.json")
@@ -293,6 +316,23 @@ for i in "${!uppers[@]}"; do
 ${layer_packages[i]} && apt-get clean && rm -rf /var/lib/apt/lists/*"
   rm -rf --one-file-system "${uppers[i]}"
 done
+
+# --- bigdata: a layer of random bytes -------------------------------------------------------
+
+if [ "$name" = bigdata ]; then
+  started=$SECONDS
+  data=$work/data-layer
+  mkdir -p "$data/data"
+  # AES-CTR over zeros with a fixed key: incompressible like real media or model weights, yet
+  # the same bytes on every build, so the layer digest is repeatable.
+  for i in 0 1 2 3; do
+    # openssl ends on SIGPIPE when head has enough: that is success here, despite pipefail.
+    { openssl enc -aes-128-ctr -nosalt -K "$(printf '%032x' "$i")" -iv 0 </dev/zero 2>/dev/null ||
+        true; } | head -c $((256 << 20)) >"$data/data/blob-$i.bin"
+  done
+  layer_from_dir "$data" "COPY data/ /data/ (4 x 256 MiB of random bytes)"
+  rm -rf --one-file-system "$data"
+fi
 
 # --- config, manifest, index ----------------------------------------------------------------
 
