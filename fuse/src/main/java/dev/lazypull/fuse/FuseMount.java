@@ -57,22 +57,17 @@ public final class FuseMount implements AutoCloseable {
     var fds = new ArrayList<Integer>();
     fds.add(fd);
     boolean mounted = false;
+    Session session = null;
     try {
       KernelMounter.mount(fd, target, options);
       mounted = true;
-      var session = new Session(filesystem, fd, options.maxWrite(), options.workers());
-      var workers = new ArrayList<Worker>();
-      workers.add(new Worker(session, fd, session.requests[0], arena));
-      long agreed = initialize(target, workers.getFirst(), session, options);
-      LOG.debug("FUSE INIT at {}: flags {}", target, Long.toHexString(agreed));
-      for (int i = 1; i < options.workers(); i++) {
-        int workerFd = cloneOrShare(fd);
-        if (workerFd != fd) {
-          fds.add(workerFd);
-        }
-        workers.add(new Worker(session, workerFd, session.requests[i], arena));
+      session = new Session(filesystem, fd, options.maxWrite(), options.workers());
+      try (var initArena = Arena.ofConfined()) {
+        var init = new Worker(session, fd, session.requests[0], initArena);
+        long agreed = initialize(target, init, session, options);
+        LOG.debug("FUSE INIT at {}: flags {}", target, Long.toHexString(agreed));
       }
-      var mount = new FuseMount(target, session, workers, fds, arena);
+      var mount = new FuseMount(target, session, workers(session, fd, fds, arena), fds, arena);
       raiseReadahead(target, options.maxWrite());
       return mount;
     } catch (IOException | RuntimeException e) {
@@ -80,9 +75,64 @@ public final class FuseMount implements AutoCloseable {
         KernelMounter.unmount(target, true); // never leave a mount nobody serves
       }
       fds.forEach(Libc::close);
+      if (session != null) {
+        Libc.close(session.stopFd);
+      }
       arena.close();
       throw e;
     }
+  }
+
+  /**
+   * Serves a FUSE connection that an earlier process mounted at {@code mountPoint} and initialised:
+   * {@code deviceFd} is a /dev/fuse descriptor of that connection (handed over, e.g. with
+   * SCM_RIGHTS), and the kernel has long had its INIT answer, so none is awaited. {@code options}
+   * must carry the max_write agreed at INIT; passthrough is never used here, since backing ids
+   * registered by the earlier process cannot be known. The mount owns {@code deviceFd} from now on,
+   * also when this fails. The kernel's node ids and file handles stay those the earlier server
+   * gave: {@code filesystem} must give the same ones for the same files.
+   */
+  public static FuseMount resume(
+      Path mountPoint, int deviceFd, FuseFilesystem filesystem, MountOptions options)
+      throws IOException {
+    var target = mountPoint.toAbsolutePath().toString();
+    var arena = Arena.ofShared();
+    var fds = new ArrayList<Integer>();
+    fds.add(deviceFd);
+    Session session = null;
+    try {
+      session = new Session(filesystem, deviceFd, options.maxWrite(), options.workers());
+      var mount =
+          new FuseMount(target, session, workers(session, deviceFd, fds, arena), fds, arena);
+      LOG.debug("FUSE at {}: resumed serving an initialised connection", target);
+      return mount;
+    } catch (IOException | RuntimeException e) {
+      fds.forEach(Libc::close);
+      if (session != null) {
+        Libc.close(session.stopFd);
+      }
+      arena.close();
+      throw e;
+    }
+  }
+
+  /**
+   * One worker per cloned descriptor. Workers never read on {@code fd} itself when a clone can be
+   * had: a request read through a clone and left unanswered (the process died) is failed by the
+   * kernel when the clone closes, while one read through {@code fd}, whose open file another
+   * process may share, would wait for an answer for as long as that process keeps it.
+   */
+  private static List<Worker> workers(Session session, int fd, List<Integer> fds, Arena arena)
+      throws IOException {
+    var workers = new ArrayList<Worker>();
+    for (int i = 0; i < session.requests.length; i++) {
+      int workerFd = cloneOrShare(fd);
+      if (workerFd != fd) {
+        fds.add(workerFd);
+      }
+      workers.add(new Worker(session, workerFd, session.requests[i], arena));
+    }
+    return workers;
   }
 
   /**
@@ -122,11 +172,15 @@ public final class FuseMount implements AutoCloseable {
     return agreed;
   }
 
-  private static int cloneOrShare(int fd) {
+  private static int cloneOrShare(int fd) throws IOException {
     try {
       return KernelMounter.cloneDevice(fd);
     } catch (IOException e) {
       LOG.warn("FUSE: {}; workers share one /dev/fuse descriptor", e.getMessage());
+      int result = Libc.setNonBlocking(fd);
+      if (result < 0) {
+        throw new IOException("making /dev/fuse non-blocking: " + Libc.strerror(-result), e);
+      }
       return fd;
     }
   }
@@ -166,6 +220,43 @@ public final class FuseMount implements AutoCloseable {
       }
     }
     return counts;
+  }
+
+  /**
+   * The /dev/fuse descriptor the connection was mounted (or resumed) with, e.g. to hand it to a
+   * process that keeps the connection alive across a restart. It stays owned by this mount.
+   */
+  public int deviceFd() {
+    return session.controlFd;
+  }
+
+  /** The max_write agreed at INIT: what {@link #resume} must be given for this connection. */
+  public int maxWrite() {
+    return session.maxWrite;
+  }
+
+  /**
+   * Stops serving without unmounting: every worker answers the request it is serving and reads no
+   * further one, for at most {@code bound}; then the descriptors are closed. Requests not yet read
+   * stay queued in the kernel for whoever serves the connection next, which needs another holder of
+   * a descriptor of it: otherwise closing ends the connection and the mount is dead. Returns false
+   * if a worker was still busy at the bound (its descriptors are then left to process exit).
+   */
+  public boolean stopServing(Duration bound) throws InterruptedException {
+    session.stop();
+    long deadline = System.nanoTime() + bound.toNanos();
+    for (var thread : threads) {
+      long left = deadline - System.nanoTime();
+      if (left > 0) {
+        thread.join(Duration.ofNanos(left));
+      }
+    }
+    unmounted.set(true); // the mount is someone else's to end now
+    if (serving()) {
+      return false;
+    }
+    release();
+    return true;
   }
 
   /** True while at least one worker serves requests. */
@@ -228,6 +319,7 @@ public final class FuseMount implements AutoCloseable {
     }
     fds.forEach(Libc::close);
     fds.clear();
+    Libc.close(session.stopFd);
     session.destroy();
     arena.close();
   }

@@ -36,10 +36,14 @@ final class KernelMounter {
   }
 
   static int openDevice() throws IOException {
+    return openDevice(0);
+  }
+
+  private static int openDevice(int extraFlags) throws IOException {
     int fd =
         Libc.open(
             "/dev/fuse".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-            Libc.O_RDWR | Libc.O_CLOEXEC);
+            Libc.O_RDWR | Libc.O_CLOEXEC | extraFlags);
     if (fd < 0) {
       throw new IOException(
           "opening /dev/fuse: "
@@ -72,9 +76,12 @@ final class KernelMounter {
     }
   }
 
-  /** A descriptor of the same connection, so that each worker reads its own queue end. */
+  /**
+   * A non-blocking descriptor of the same connection, so that each worker reads its own queue end
+   * and a worker can stop between requests (see {@link Worker#run}).
+   */
   static int cloneDevice(int fd) throws IOException {
-    int clone = openDevice();
+    int clone = openDevice(Libc.O_NONBLOCK);
     try (var arena = Arena.ofConfined()) {
       var original = arena.allocateFrom(ValueLayout.JAVA_INT, fd);
       int result = Libc.ioctl(clone, Protocol.DEV_IOC_CLONE, original);

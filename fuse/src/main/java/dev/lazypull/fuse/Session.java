@@ -1,6 +1,7 @@
 package dev.lazypull.fuse;
 
 import dev.lazypull.fuse.linux.Libc;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,10 +25,22 @@ final class Session {
   private final AtomicBoolean passthroughFailureLogged = new AtomicBoolean();
   private volatile boolean passthrough;
 
-  Session(FuseFilesystem filesystem, int controlFd, int maxWrite, int workers) {
+  /**
+   * Readable once the session is told to stop: workers poll it beside /dev/fuse, so that a worker
+   * waiting for a request wakes up and ends without reading one it could no longer answer.
+   */
+  final int stopFd;
+
+  private volatile boolean stopping;
+
+  Session(FuseFilesystem filesystem, int controlFd, int maxWrite, int workers) throws IOException {
     this.filesystem = filesystem;
     this.controlFd = controlFd;
     this.maxWrite = maxWrite;
+    this.stopFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+    if (stopFd < 0) {
+      throw new IOException("eventfd for the FUSE session: " + Libc.strerror(-stopFd));
+    }
     this.liveWorkers = new AtomicInteger(workers);
     this.requests = new WorkerRequest[workers];
     for (int i = 0; i < workers; i++) {
@@ -41,6 +54,19 @@ final class Session {
 
   void enablePassthrough() {
     passthrough = true;
+  }
+
+  /** True once {@link #stop} was called: workers read no further requests. */
+  boolean stopping() {
+    return stopping;
+  }
+
+  /** Tells every worker to end after the request it is serving, if any. */
+  void stop() {
+    stopping = true;
+    try (var arena = Arena.ofConfined()) {
+      Libc.write(stopFd, arena.allocateFrom(ValueLayout.JAVA_LONG, 1L), 8);
+    }
   }
 
   /** Flags the request the kernel wants interrupted; false if no worker is serving it. */

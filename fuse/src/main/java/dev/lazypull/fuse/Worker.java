@@ -3,6 +3,7 @@ package dev.lazypull.fuse;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 import dev.lazypull.fuse.linux.Libc;
 import java.io.IOException;
@@ -26,6 +27,7 @@ final class Worker implements Runnable {
   private final ReplyChannel reply;
   private final MemorySegment replyBody;
   private final DirectoryBuffer directory;
+  private final MemorySegment pollFds;
 
   /** Requests served, by opcode; written only by this worker, read by anyone for statistics. */
   private final long[] served = new long[Protocol.OPCODE_LIMIT];
@@ -42,6 +44,12 @@ final class Worker implements Runnable {
     this.reply = new ReplyChannel(fd, Math.max(session.maxWrite, 65536), arena);
     this.replyBody = reply.body();
     this.directory = new DirectoryBuffer(replyBody);
+    // struct pollfd[2]: {int fd; short events; short revents;} for /dev/fuse and the stop signal.
+    this.pollFds = arena.allocate(16, 8);
+    pollFds.set(JAVA_INT_UNALIGNED, 0, fd);
+    pollFds.set(JAVA_SHORT_UNALIGNED, 4, Libc.POLLIN);
+    pollFds.set(JAVA_INT_UNALIGNED, 8, session.stopFd);
+    pollFds.set(JAVA_SHORT_UNALIGNED, 12, Libc.POLLIN);
   }
 
   /** How many requests of {@code opcode} this worker has served (a racy but harmless read). */
@@ -53,6 +61,19 @@ final class Worker implements Runnable {
   public void run() {
     try {
       while (true) {
+        // Wait for a request or for the session to stop. The descriptor is non-blocking, so a
+        // request another worker took first costs an EAGAIN, never a read that blocks past stop.
+        int ready = Libc.poll(pollFds, 2, -1);
+        if (session.stopping()) {
+          return; // nothing read, nothing owed: the kernel keeps the request for the next server
+        }
+        if (ready < 0 && ready != -Errno.EINTR) {
+          LOG.error("FUSE worker: poll on /dev/fuse failed: {}; stopping", Libc.strerror(-ready));
+          return;
+        }
+        if (ready <= 0) {
+          continue;
+        }
         long length = Libc.read(fd, in, in.byteSize());
         if (length >= 0) {
           serve();

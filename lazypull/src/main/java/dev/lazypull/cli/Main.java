@@ -19,7 +19,8 @@ import picocli.CommandLine.Command;
       UmountCommand.class,
       RunCommand.class,
       SnapshotterCommand.class,
-      PullCommand.class
+      PullCommand.class,
+      FdHolderCommand.class
     })
 public final class Main implements Runnable {
 

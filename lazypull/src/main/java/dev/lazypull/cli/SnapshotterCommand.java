@@ -2,6 +2,7 @@ package dev.lazypull.cli;
 
 import dev.lazypull.registry.RegistryClient;
 import dev.lazypull.registry.RegistryOptions;
+import dev.lazypull.snapshotter.FdHolderClient;
 import dev.lazypull.snapshotter.RemoteLayerMounter;
 import dev.lazypull.snapshotter.Snapshotter;
 import dev.lazypull.snapshotter.SnapshotterConfig;
@@ -70,6 +71,13 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
       description = "Never serve layers lazily: plain snapshots only (containerd downloads).")
   boolean noRemote;
 
+  @Option(
+      names = "--no-fd-holder",
+      description =
+          "Do not keep the FUSE connections of lazy layers in a holder process: a restart then"
+              + " mounts every layer anew, and running containers lose theirs (ENOTCONN).")
+  boolean noFdHolder;
+
   @Mixin RegistryOptionsMixin registry;
 
   @Override
@@ -91,6 +99,14 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
                 (cacheMib != null ? cacheMib : config.cacheMib()) << 20,
                 Duration.ofSeconds(
                     readTimeoutSeconds != null ? readTimeoutSeconds : config.readTimeoutSeconds()));
+    if (remote != null && !noFdHolder) {
+      java.nio.file.Files.createDirectories(absoluteRoot);
+      remote.useFdHolder(
+          FdHolderClient.connectOrStart(
+              absoluteRoot.resolve(FdHolderCommand.SOCKET_NAME),
+              FdHolderCommand.command(absoluteRoot.resolve(FdHolderCommand.SOCKET_NAME)),
+              absoluteRoot.resolve("fd-holder.log")));
+    }
     var snapshotter = Snapshotter.open(absoluteRoot, remote);
     var metrics = new SnapshotterMetrics(snapshotter, remote);
     SnapshotterServer server;

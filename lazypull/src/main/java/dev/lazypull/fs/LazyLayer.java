@@ -131,6 +131,15 @@ public final class LazyLayer implements AutoCloseable {
   }
 
   /** A filesystem over this layer alone, for a FUSE mount. */
+  /**
+   * Files, directories and links in the layer's tree. The tree numbers its inodes the same way
+   * every time it is built from the same index, so this count is a cheap check that a FUSE
+   * connection served before with these inode numbers can be served again.
+   */
+  public long nodeCount() {
+    return tree.nodeCount();
+  }
+
   public ImageFilesystem filesystem() {
     return new ImageFilesystem(tree, List.of(reader), ino -> {});
   }

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,8 +43,19 @@ public final class RemoteLayerMounter implements AutoCloseable {
   private final Map<String, Optional<FoundIndex>> indexes = new ConcurrentHashMap<>();
   private final Map<String, ResolvedImage> manifests = new ConcurrentHashMap<>();
   private final Map<Path, Mounted> mounts = new ConcurrentHashMap<>();
+  private volatile @Nullable FdHolderClient holder;
 
-  private record Mounted(LazyLayer layer, FuseMount mount) {}
+  /** How long a stopping daemon lets its FUSE workers finish the requests they have read. */
+  static final Duration DRAIN_BOUND = Duration.ofSeconds(10);
+
+  private static final String SUBTYPE = "lazypull";
+  private static final int WORKERS = 2;
+
+  /**
+   * @param held true while the {@link FdHolder} keeps a descriptor of the mount's connection, so
+   *     that stopping the daemon hands the mount over instead of unmounting it
+   */
+  private record Mounted(LazyLayer layer, FuseMount mount, boolean held) {}
 
   /** A layer the registry should serve lazily: the labels of one Prepare. */
   public record LayerRequest(ImageReference image, Digest layerDigest) {
@@ -78,11 +90,36 @@ public final class RemoteLayerMounter implements AutoCloseable {
   }
 
   /**
+   * Keeps the FUSE connections of the layers mounted from now on in {@code fdHolder}, so that they
+   * outlive this process: the next daemon serves them again instead of mounting anew. Closing this
+   * mounter then hands held mounts over instead of unmounting them. The mounter closes {@code
+   * fdHolder}.
+   */
+  public void useFdHolder(FdHolderClient fdHolder) {
+    this.holder = fdHolder;
+  }
+
+  /**
    * Mounts the requested layer at {@code mountPoint}; false when the layer is not eStargz and the
    * image has no SOCI index (the caller then prepares a plain snapshot and containerd downloads the
-   * layer).
+   * layer). When the fd holder keeps the connection of a live mount of this layer there (an earlier
+   * daemon's), that mount is served again, as it is, instead.
    */
   public boolean mount(LayerRequest request, Path mountPoint)
+      throws IOException, RegistryException {
+    Optional<FdHolderClient.HeldFd> held = heldConnection(mountPoint);
+    try {
+      boolean mounted = mount(request, mountPoint, held);
+      held = Optional.empty(); // the mount owns it now
+      return mounted;
+    } finally {
+      // Not served again (no index any more, registry down, another layer...): end the held
+      // connection now, so that its readers get an error instead of waiting for a server.
+      held.ifPresent(h -> abandon(mountPoint, h, "the layer could not be served again"));
+    }
+  }
+
+  private boolean mount(LayerRequest request, Path mountPoint, Optional<FdHolderClient.HeldFd> held)
       throws IOException, RegistryException {
     long startNanos = System.nanoTime();
     Optional<FoundIndex> found = index(request.image());
@@ -121,17 +158,26 @@ public final class RemoteLayerMounter implements AutoCloseable {
       return false;
     }
     FuseMount mount;
+    boolean resumed = false;
+    boolean kept = false;
     try {
-      mount =
-          FuseMount.mount(
-              mountPoint,
-              lazyLayer.filesystem(),
-              MountOptions.defaults("lazypull:" + layer.digest(), "lazypull").withWorkers(2));
-    } catch (IOException e) {
+      if (held.isPresent() && resumable(mountPoint, layer.digest(), lazyLayer, held.get())) {
+        int maxWrite = maxWriteOf(held.get().meta());
+        mount =
+            FuseMount.resume(
+                mountPoint, held.get().fd(), lazyLayer.filesystem(), options(layer, maxWrite));
+        resumed = true;
+        kept = true; // the holder still keeps its own descriptor
+      } else {
+        held.ifPresent(h -> abandon(mountPoint, h, "it is not the live mount of this layer"));
+        mount = FuseMount.mount(mountPoint, lazyLayer.filesystem(), options(layer, 1 << 20));
+        kept = keep(mountPoint, mount, describe(layer.digest(), lazyLayer, mount.maxWrite()));
+      }
+    } catch (IOException | RuntimeException e) {
       lazyLayer.close();
       throw e;
     }
-    mounts.put(mountPoint, new Mounted(lazyLayer, mount));
+    mounts.put(mountPoint, new Mounted(lazyLayer, mount, kept));
     long millis = (System.nanoTime() - startNanos) / 1_000_000;
     log.atInfo()
         .addKeyValue("layer", layer.digest())
@@ -140,19 +186,157 @@ public final class RemoteLayerMounter implements AutoCloseable {
         .addKeyValue("lazy", lazyLayer.lazy())
         .addKeyValue("millis", millis)
         .log(
-            "layer {} of {} mounted at {} ({}) in {} ms",
+            "layer {} of {} {} at {} ({}) in {} ms",
             layer.digest(),
             request.image(),
+            resumed ? "served again (its FUSE connection was kept across the restart)" : "mounted",
             mountPoint,
             lazyLayer.lazy() ? "lazily" : "fetched whole: no zTOC",
             millis);
     return true;
   }
 
+  /**
+   * Passthrough is off: the snapshotter's filesystems never hand files to the kernel, and a
+   * connection that is served again after a restart could not know the backing ids of earlier ones.
+   */
+  private static MountOptions options(Descriptor layer, int maxWrite) {
+    return new MountOptions(
+        "lazypull:" + layer.digest(), SUBTYPE, true, WORKERS, false, maxWrite, true);
+  }
+
+  /** What the holder keeps beside a descriptor: enough to check and serve it again. */
+  private static String describe(Digest layer, LazyLayer lazyLayer, int maxWrite) {
+    return "layer=" + layer + " nodes=" + lazyLayer.nodeCount() + " maxWrite=" + maxWrite;
+  }
+
+  private static int maxWriteOf(String meta) {
+    for (String field : meta.split(" ")) {
+      if (field.startsWith("maxWrite=")) {
+        return Integer.parseInt(field.substring("maxWrite=".length()));
+      }
+    }
+    throw new IllegalArgumentException("no maxWrite in '" + meta + "'");
+  }
+
+  /**
+   * True if the held connection is the live FUSE mount at {@code mountPoint} of this very layer,
+   * with the tree the earlier daemon served: same layer digest, same node count (inode numbers are
+   * given the same way from the same index), and the mount still in the mount table. Nothing here
+   * touches the mount itself: nobody serves it yet, so a stat would wait.
+   */
+  private static boolean resumable(
+      Path mountPoint, Digest layer, LazyLayer lazyLayer, FdHolderClient.HeldFd held) {
+    String expected = describe(layer, lazyLayer, 0);
+    String meta = held.meta();
+    String withoutMaxWrite = meta.replaceFirst(" maxWrite=\\d+$", " maxWrite=0");
+    if (!withoutMaxWrite.equals(expected)) {
+      log.warn(
+          "the kept FUSE connection at {} was for '{}', this layer is '{}'; mounting anew",
+          mountPoint,
+          meta,
+          expected);
+      return false;
+    }
+    try {
+      int maxWrite = maxWriteOf(meta);
+      if (maxWrite < 4096 || maxWrite % 4096 != 0) {
+        return false;
+      }
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    var fuseMount = MountTable.fuseMountAt(mountPoint);
+    if (fuseMount.isEmpty()
+        || !fuseMount.get().fsType().equals("fuse." + SUBTYPE)
+        || !fuseMount.get().source().equals("lazypull:" + layer)) {
+      log.warn(
+          "the kept FUSE connection at {} has no mount there any more ({}); mounting anew",
+          mountPoint,
+          fuseMount.map(MountTable.Entry::toString).orElse("nothing mounted"));
+      return false;
+    }
+    return true;
+  }
+
+  /** The holder's descriptor of the connection at {@code mountPoint}, if it keeps one. */
+  private Optional<FdHolderClient.HeldFd> heldConnection(Path mountPoint) {
+    FdHolderClient fdHolder = holder;
+    if (fdHolder == null) {
+      return Optional.empty();
+    }
+    try {
+      return fdHolder.get(mountPoint.toString());
+    } catch (IOException e) {
+      log.warn("asking the fd holder for {}: {}; mounting anew", mountPoint, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** Hands the connection to the holder; false (and logged) if it cannot keep it. */
+  private boolean keep(Path mountPoint, FuseMount mount, String meta) {
+    FdHolderClient fdHolder = holder;
+    if (fdHolder == null) {
+      return false;
+    }
+    try {
+      fdHolder.put(mountPoint.toString(), mount.deviceFd(), meta);
+      return true;
+    } catch (IOException e) {
+      log.warn(
+          "the fd holder cannot keep the FUSE connection at {} ({}); it will end with this daemon",
+          mountPoint,
+          e.getMessage());
+      return false;
+    }
+  }
+
+  /** Ends a held connection that will not be served: the holder's copy and ours both close. */
+  private void abandon(Path mountPoint, FdHolderClient.HeldFd held, String why) {
+    log.warn("not serving the kept FUSE connection at {} again: {}; ending it", mountPoint, why);
+    release(mountPoint);
+    dev.lazypull.fuse.linux.Libc.close(held.fd());
+  }
+
+  /** Lets the holder close its descriptor of {@code mountPoint}'s connection, if it keeps one. */
+  private void release(Path mountPoint) {
+    FdHolderClient fdHolder = holder;
+    if (fdHolder == null) {
+      return;
+    }
+    try {
+      fdHolder.drop(mountPoint.toString());
+    } catch (IOException e) {
+      log.warn("the fd holder could not release {}: {}", mountPoint, e.getMessage());
+    }
+  }
+
+  /**
+   * Ends the kept connections no snapshot claimed (their snapshot was removed while no daemon ran,
+   * or its layer could not be served): nobody would ever answer their readers.
+   */
+  public void releaseUnclaimed() {
+    FdHolderClient fdHolder = holder;
+    if (fdHolder == null) {
+      return;
+    }
+    try {
+      for (String key : fdHolder.list()) {
+        if (!mounts.containsKey(Path.of(key))) {
+          log.warn("ending the kept FUSE connection at {}: no snapshot uses it", key);
+          fdHolder.drop(key);
+        }
+      }
+    } catch (IOException e) {
+      log.warn("checking what the fd holder keeps: {}", e.getMessage());
+    }
+  }
+
   /** Unmounts what is mounted at {@code mountPoint}, detaching lazily when it is busy. */
   public void unmount(Path mountPoint) throws IOException {
     Mounted mounted = mounts.remove(mountPoint);
     if (mounted == null) {
+      release(mountPoint); // first: statfs on a kept connection nobody serves would wait
       FuseMount.detachDeadMount(mountPoint);
       return;
     }
@@ -163,6 +347,9 @@ public final class RemoteLayerMounter implements AutoCloseable {
       mounted.mount().detach();
     } finally {
       mounted.layer().close();
+      if (mounted.held()) {
+        release(mountPoint);
+      }
     }
   }
 
@@ -207,15 +394,74 @@ public final class RemoteLayerMounter implements AutoCloseable {
     return found;
   }
 
-  /** Unmounts every layer (detaching busy ones). */
+  /**
+   * Unmounts every layer (detaching busy ones), except those whose connection the fd holder keeps:
+   * those stop being served (each worker answers what it has read, within {@link #DRAIN_BOUND}) and
+   * stay mounted for the next daemon.
+   */
   @Override
   public void close() {
+    FdHolderClient fdHolder = holder;
+    boolean handOver = fdHolder != null && fdHolder.alive();
+    var stopping = new java.util.ArrayList<Thread>();
+    var handedOver = new java.util.ArrayList<Path>();
+    for (var entry : mounts.entrySet()) {
+      if (handOver && entry.getValue().held()) {
+        Mounted mounted = entry.getValue();
+        handedOver.add(entry.getKey());
+        stopping.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      try {
+                        if (!mounted.mount().stopServing(DRAIN_BOUND)) {
+                          log.warn(
+                              "{}: a FUSE request was still being served after {} s; its reader"
+                                  + " gets an error",
+                              entry.getKey(),
+                              DRAIN_BOUND.toSeconds());
+                        }
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                    }));
+      }
+    }
+    for (Thread thread : stopping) {
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    for (Path mountPoint : handedOver) {
+      Mounted mounted = mounts.remove(mountPoint);
+      if (mounted != null) {
+        closeQuietly(mounted.layer());
+      }
+    }
+    if (!handedOver.isEmpty()) {
+      log.info(
+          "left {} lazily mounted layers to the fd holder for the next daemon", handedOver.size());
+    }
     for (Path mountPoint : mounts.keySet()) {
       try {
         unmount(mountPoint);
       } catch (IOException e) {
         log.warn("unmounting {} failed: {}", mountPoint, e.getMessage());
       }
+    }
+    if (fdHolder != null) {
+      fdHolder.close();
+    }
+  }
+
+  private static void closeQuietly(LazyLayer layer) {
+    try {
+      layer.close();
+    } catch (IOException e) {
+      log.debug("closing a layer: {}", e.toString());
     }
   }
 }

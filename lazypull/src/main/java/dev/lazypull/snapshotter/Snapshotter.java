@@ -50,8 +50,8 @@ public final class Snapshotter implements AutoCloseable {
   /**
    * Opens the snapshotter state under {@code root}, creating it when missing. With {@code remote},
    * image layers whose image has a SOCI index are mounted lazily instead of being downloaded, and
-   * remote snapshots of an earlier run are mounted again now. The snapshotter closes {@code
-   * remote}.
+   * remote snapshots of an earlier run are mounted again now (or, when {@code remote}'s fd holder
+   * kept their FUSE connections, served again as they are). The snapshotter closes {@code remote}.
    */
   public static Snapshotter open(Path root, @Nullable RemoteLayerMounter remote)
       throws IOException {
@@ -174,6 +174,7 @@ public final class Snapshotter implements AutoCloseable {
         log.error("{}; trying again when a container uses it", e.getMessage());
       }
     }
+    remote.releaseUnclaimed();
   }
 
   /**

@@ -38,6 +38,13 @@ public final class Libc {
 
   public static final int POSIX_FADV_DONTNEED = 4;
 
+  public static final short POLLIN = 1;
+  public static final int EFD_CLOEXEC = 0x80000;
+  public static final int EFD_NONBLOCK = 0x800;
+  public static final int O_NONBLOCK = 0x800;
+  private static final int F_GETFL = 3;
+  private static final int F_SETFL = 4;
+
   private static final Linker LINKER = Linker.nativeLinker();
   private static final SymbolLookup LIBC = LINKER.defaultLookup();
   private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
@@ -62,6 +69,10 @@ public final class Libc {
       bindVariadic("ioctl", 2, JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS);
   private static final MethodHandle MOUNT =
       bind("mount", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
+  private static final MethodHandle POLL = bind("poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+  private static final MethodHandle EVENTFD = bind("eventfd", JAVA_INT, JAVA_INT, JAVA_INT);
+  private static final MethodHandle FCNTL =
+      bindVariadic("fcntl", 2, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle UMOUNT2 = bind("umount2", JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle STAT = bind("stat", JAVA_INT, ADDRESS, ADDRESS);
   private static final MethodHandle STATFS = bind("statfs", JAVA_INT, ADDRESS, ADDRESS);
@@ -174,6 +185,46 @@ public final class Libc {
     try {
       int result = (int) IOCTL.invokeExact(state, fd, request, argument);
       return result < 0 ? -errno(state) : result;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /**
+   * poll(2) on {@code count} struct pollfd (int fd, short events, short revents) at {@code fds};
+   * returns how many are ready, 0 on timeout, or -errno.
+   */
+  public static int poll(MemorySegment fds, long count, int timeoutMillis) {
+    var state = STATE.get();
+    try {
+      int result = (int) POLL.invokeExact(state, fds, count, timeoutMillis);
+      return result < 0 ? -errno(state) : result;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /** eventfd(2); returns the descriptor or -errno. */
+  public static int eventfd(int initial, int flags) {
+    var state = STATE.get();
+    try {
+      int result = (int) EVENTFD.invokeExact(state, initial, flags);
+      return result < 0 ? -errno(state) : result;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /** Sets O_NONBLOCK on {@code fd}'s open file description; returns 0 or -errno. */
+  public static int setNonBlocking(int fd) {
+    var state = STATE.get();
+    try {
+      int flags = (int) FCNTL.invokeExact(state, fd, F_GETFL, 0);
+      if (flags < 0) {
+        return -errno(state);
+      }
+      int result = (int) FCNTL.invokeExact(state, fd, F_SETFL, flags | O_NONBLOCK);
+      return result < 0 ? -errno(state) : 0;
     } catch (Throwable t) {
       throw new AssertionError(t);
     }
