@@ -60,29 +60,28 @@ final class Worker implements Runnable {
   @Override
   public void run() {
     try {
-      while (true) {
-        // Wait for a request or for the session to stop. The descriptor is non-blocking, so a
-        // request another worker took first costs an EAGAIN, never a read that blocks past stop.
-        int ready = Libc.poll(pollFds, 2, -1);
-        if (session.stopping()) {
-          return; // nothing read, nothing owed: the kernel keeps the request for the next server
-        }
-        if (ready < 0 && ready != -Errno.EINTR) {
-          LOG.error("FUSE worker: poll on /dev/fuse failed: {}; stopping", Libc.strerror(-ready));
-          return;
-        }
-        if (ready <= 0) {
-          continue;
-        }
+      while (!session.stopping()) {
+        // The descriptor is non-blocking: a busy connection is read without waiting, and when
+        // nothing is queued (or another worker took the request first: EAGAIN) the worker waits
+        // in poll beside the session's stop signal, so that stopping never finds it inside a
+        // read whose request it could no longer answer.
         long length = Libc.read(fd, in, in.byteSize());
         if (length >= 0) {
           serve();
           continue;
         }
         int errno = (int) -length;
-        // ENOENT: the request we were handed was interrupted before we read it; EINTR/EAGAIN:
-        // nothing to read yet. ENODEV: the filesystem was unmounted or the connection aborted.
-        if (errno == Errno.ENOENT || errno == Errno.EINTR || errno == Errno.EAGAIN) {
+        if (errno == Errno.EAGAIN) {
+          int ready = Libc.poll(pollFds, 2, -1);
+          if (ready < 0 && ready != -Errno.EINTR) {
+            LOG.error("FUSE worker: poll on /dev/fuse failed: {}; stopping", Libc.strerror(-ready));
+            return;
+          }
+          continue;
+        }
+        // ENOENT: the request we were handed was interrupted before we read it; EINTR: a signal.
+        // ENODEV: the filesystem was unmounted or the connection aborted.
+        if (errno == Errno.ENOENT || errno == Errno.EINTR) {
           continue;
         }
         if (errno != Errno.ENODEV) {
@@ -90,6 +89,8 @@ final class Worker implements Runnable {
         }
         return;
       }
+      // Stopped: nothing read is left unanswered; the kernel keeps later requests queued for
+      // whoever serves the connection next.
     } finally {
       session.workerStopped();
     }

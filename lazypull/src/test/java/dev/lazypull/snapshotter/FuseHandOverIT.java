@@ -33,8 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A FUSE connection handed from one server to the next through the fd holder, in one JVM and with
  * the kernel's real FUSE: stopping answers the request being served and reads no more, requests
- * made meanwhile wait in the kernel, and the resumed server answers them with the same node ids
- * and file handles.
+ * made meanwhile wait in the kernel, and the resumed server answers them with the same node ids and
+ * file handles.
  */
 @Timeout(120)
 class FuseHandOverIT {
