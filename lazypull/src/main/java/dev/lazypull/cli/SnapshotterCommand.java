@@ -101,11 +101,20 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
                     readTimeoutSeconds != null ? readTimeoutSeconds : config.readTimeoutSeconds()));
     if (remote != null && !noFdHolder) {
       java.nio.file.Files.createDirectories(absoluteRoot);
-      remote.useFdHolder(
-          FdHolderClient.connectOrStart(
-              absoluteRoot.resolve(FdHolderCommand.SOCKET_NAME),
-              FdHolderCommand.command(absoluteRoot.resolve(FdHolderCommand.SOCKET_NAME)),
-              absoluteRoot.resolve("fd-holder.log")));
+      Path holderSocket = absoluteRoot.resolve(FdHolderCommand.SOCKET_NAME);
+      try {
+        remote.useFdHolder(
+            FdHolderClient.connectOrStart(
+                holderSocket,
+                FdHolderCommand.command(holderSocket),
+                absoluteRoot.resolve("fd-holder.log")));
+      } catch (java.io.IOException e) {
+        // Not fatal: the snapshotter works as before, only restarts cost running containers.
+        org.slf4j.LoggerFactory.getLogger(SnapshotterCommand.class)
+            .warn(
+                "no fd holder ({}); lazy layers will not survive a restart of this daemon",
+                e.getMessage());
+      }
     }
     var snapshotter = Snapshotter.open(absoluteRoot, remote);
     var metrics = new SnapshotterMetrics(snapshotter, remote);

@@ -170,6 +170,7 @@ public final class RemoteLayerMounter implements AutoCloseable {
         kept = true; // the holder still keeps its own descriptor
       } else {
         held.ifPresent(h -> abandon(mountPoint, h, "it is not the live mount of this layer"));
+        detachUnserved(mountPoint);
         mount = FuseMount.mount(mountPoint, lazyLayer.filesystem(), options(layer, 1 << 20));
         kept = keep(mountPoint, mount, describe(layer.digest(), lazyLayer, mount.maxWrite()));
       }
@@ -257,6 +258,32 @@ public final class RemoteLayerMounter implements AutoCloseable {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Detaches a lazypull FUSE mount left at {@code mountPoint} that this daemon does not serve,
+   * without asking it anything: a holder this daemon does not use (started by an earlier daemon run
+   * with it, while this one runs with --no-fd-holder) may keep its connection alive, and then the
+   * stat that finds dead mounts would wait for a server that never comes.
+   */
+  private static void detachUnserved(Path mountPoint) throws IOException {
+    var left = MountTable.fuseMountAt(mountPoint);
+    if (left.isEmpty() || !left.get().fsType().equals("fuse." + SUBTYPE)) {
+      return;
+    }
+    int result =
+        dev.lazypull.fuse.linux.Libc.umount2(
+            mountPoint.toString(), dev.lazypull.fuse.linux.Libc.MNT_DETACH);
+    if (result < 0) {
+      throw new IOException(
+          "detaching the unserved FUSE mount at "
+              + mountPoint
+              + ": "
+              + dev.lazypull.fuse.linux.Libc.strerror(-result)
+              + "; try umount -l "
+              + mountPoint);
+    }
+    log.warn("detached a FUSE mount at {} that no server of this daemon serves", mountPoint);
   }
 
   /** The holder's descriptor of the connection at {@code mountPoint}, if it keeps one. */

@@ -270,7 +270,7 @@ class SnapshotterUpgradeIT {
     // Mount ids are reused once free, so the third daemon's log tells how it got its mount.
     String thirdLog = Files.readString(dir.resolve("daemon.log")).substring((int) logBefore);
     assertThat(thirdLog)
-        .contains("Detached a dead FUSE mount at " + mount)
+        .contains("detached a FUSE mount at " + mount + " that no server of this daemon serves")
         .contains("mounted at " + mount)
         .doesNotContain("served again");
     assertThat(Files.readAllBytes(mount.resolve("bin/busybox"))).isEqualTo(busybox);
