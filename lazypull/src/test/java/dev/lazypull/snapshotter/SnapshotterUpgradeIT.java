@@ -279,4 +279,97 @@ class SnapshotterUpgradeIT {
     assertThat(Containerd.mountsUnder(dir)).isEmpty();
     stop(third);
   }
+
+  @Test
+  void aContainerRunningThroughContainerdKeepsReadingItsLazyLayersAcrossTheRestart()
+      throws Exception {
+    BusyboxImage.push(registry, "running:plain", "running:soci");
+    String image = registry.reference("running:soci").toString();
+    Process first = start();
+    Process second = null;
+    try (var containerd = Containerd.start(dir.resolve("containerd"), dir.resolve("s.sock"))) {
+      var out = new java.io.StringWriter();
+      var cli = dev.lazypull.cli.Main.newCommandLine();
+      cli.setOut(new java.io.PrintWriter(out));
+      assertThat(
+              cli.execute(
+                  "pull",
+                  "--address",
+                  containerd.socket().toString(),
+                  "-n",
+                  Containerd.NAMESPACE,
+                  image))
+          .as(out.toString())
+          .isZero();
+      containerd.ctr(
+          "run", "-d", "--snapshotter", "lazypull", image, "kept", "/bin/sleep", "1000000");
+      try {
+        assertThat(
+                containerd.ctr(
+                    "task", "exec", "--exec-id", "before", "kept", "/bin/cat", "/etc/greeting"))
+            .isEqualTo(BusyboxImage.TOP_GREETING);
+
+        stop(first);
+        second = start();
+
+        // Every byte of busybox through the container's overlay over the kept FUSE mount. The
+        // pages the first exec brought into the page cache are dropped (all but those the
+        // sleeping container maps), so the new daemon serves the rest.
+        int dropped = 0;
+        for (var entry : MountTable.read()) {
+          Path busybox = Path.of(entry.mountPoint(), "bin", "busybox");
+          if (entry.mountPoint().startsWith(dir.toString())
+              && entry.fsType().equals("fuse.lazypull")
+              && Files.exists(busybox)) {
+            int fd =
+                dev.lazypull.fuse.linux.Libc.open(
+                    busybox.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    dev.lazypull.fuse.linux.Libc.O_RDONLY);
+            assertThat(fd).as("open " + busybox).isNotNegative();
+            assertThat(
+                    dev.lazypull.fuse.linux.Libc.fadvise(
+                        fd, 0, 0, dev.lazypull.fuse.linux.Libc.POSIX_FADV_DONTNEED))
+                .isZero();
+            dev.lazypull.fuse.linux.Libc.close(fd);
+            dropped++;
+          }
+        }
+        assertThat(dropped).as("the busybox layer's FUSE mount").isEqualTo(1);
+        String sum =
+            containerd.ctr(
+                "task",
+                "exec",
+                "--exec-id",
+                "after",
+                "kept",
+                "/bin/busybox",
+                "sha256sum",
+                "/bin/busybox");
+        String expected =
+            java.util.HexFormat.of()
+                .formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(Files.readAllBytes(BusyboxImage.BUSYBOX)));
+        assertThat(sum).startsWith(expected);
+        assertThat(Files.readString(dir.resolve("daemon.log")))
+            .contains("served again (its FUSE connection was kept across the restart)");
+      } finally {
+        containerd.tryCtr("task", "kill", "-s", "SIGKILL", "kept");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (containerd.tryCtr("task", "delete", "kept").exitCode() != 0
+            && System.nanoTime() < deadline) {
+          Thread.sleep(200);
+        }
+        containerd.tryCtr("container", "delete", "kept");
+        // containerd may need a moment to dial the new daemon again.
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (containerd.tryCtr("images", "rm", "--sync", image).exitCode() != 0
+            && System.nanoTime() < deadline) {
+          Thread.sleep(500);
+        }
+      }
+    }
+    stop(second != null ? second : first);
+    assertThat(Containerd.mountsUnder(dir)).as("the image's snapshots are removed").isEmpty();
+  }
 }
