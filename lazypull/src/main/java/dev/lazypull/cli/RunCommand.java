@@ -163,7 +163,7 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
               dir.lower(), filesystem, MountOptions.defaults("lazypull:" + image, "lazypull"));
       cleanup.push(mount::close);
       if (lazy.backgroundFetch()) {
-        lazyImage.startBackgroundFetch();
+        lazyImage.startBackgroundFetch(lazy.backgroundPolicy());
       }
       var result =
           new ContainerRun(new Runc(runDir.resolve("runc")))

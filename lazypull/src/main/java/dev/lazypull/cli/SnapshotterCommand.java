@@ -91,6 +91,11 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
                 (cacheMib != null ? cacheMib : config.cacheMib()) << 20,
                 Duration.ofSeconds(
                     readTimeoutSeconds != null ? readTimeoutSeconds : config.readTimeoutSeconds()));
+    dev.lazypull.fs.layer.FetchConcurrency.limit(config.fetchConcurrency());
+    if (remote != null && config.backgroundFetch() != null) {
+      // Before Snapshotter.open, which mounts the remote layers of an earlier run again.
+      remote.enableBackgroundFetch(config.backgroundFetch());
+    }
     var snapshotter = Snapshotter.open(absoluteRoot, remote);
     var metrics = new SnapshotterMetrics(snapshotter, remote);
     SnapshotterServer server;

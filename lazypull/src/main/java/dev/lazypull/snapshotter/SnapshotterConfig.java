@@ -2,9 +2,11 @@ package dev.lazypull.snapshotter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -21,6 +23,11 @@ import org.jspecify.annotations.Nullable;
  * size_mib = 10240
  * [fetch]
  * read_timeout_seconds = 60
+ * concurrency = 0                     # ranged GETs in flight at most; 0: no limit
+ * [background_fetch]
+ * enabled = true                      # pull the rest of each lazy layer while it is mounted
+ * start_delay_seconds = 30            # after its mount (SOCI's silence period)
+ * rate_mib_per_second = 0             # 0: no limit
  * [registry]
  * config_path = "/etc/containerd/certs.d"   # containerd's hosts.toml directories
  * insecure = ["registry.local:5000"]        # plain HTTP
@@ -36,7 +43,9 @@ public record SnapshotterConfig(
     long readTimeoutSeconds,
     @Nullable Path registryConfigPath,
     List<String> insecureHosts,
-    @Nullable String metricsAddress) {
+    @Nullable String metricsAddress,
+    @Nullable BackgroundFetchPolicy backgroundFetch,
+    int fetchConcurrency) {
 
   public static final Path DEFAULT_FILE = Path.of("/etc/lazypull/config.toml");
 
@@ -53,7 +62,9 @@ public record SnapshotterConfig(
         60,
         null,
         List.of(),
-        null);
+        null,
+        BackgroundFetchPolicy.defaults(),
+        0);
   }
 
   /** Reads {@code file}; a missing file gives the defaults, a malformed one fails naming it. */
@@ -83,12 +94,37 @@ public record SnapshotterConfig(
             toml.path("fetch").path("read_timeout_seconds").asLong(defaults.readTimeoutSeconds()),
             configPath.isEmpty() ? null : Path.of(configPath),
             insecure,
-            metrics.isEmpty() ? null : metrics);
+            metrics.isEmpty() ? null : metrics,
+            backgroundFetch(file, toml.path("background_fetch")),
+            toml.path("fetch").path("concurrency").asInt(defaults.fetchConcurrency()));
     if (config.cacheMib() <= 0 || config.readTimeoutSeconds() <= 0) {
       throw new IOException(
           file + ": cache.size_mib and fetch.read_timeout_seconds must be positive");
     }
+    if (config.fetchConcurrency() < 0) {
+      throw new IOException(file + ": fetch.concurrency must not be negative (0: no limit)");
+    }
     return config;
+  }
+
+  private static @Nullable BackgroundFetchPolicy backgroundFetch(Path file, JsonNode table)
+      throws IOException {
+    if (!table.path("enabled").asBoolean(true)) {
+      return null;
+    }
+    long delay =
+        table
+            .path("start_delay_seconds")
+            .asLong(BackgroundFetchPolicy.DEFAULT_START_DELAY.toSeconds());
+    long rateMib = table.path("rate_mib_per_second").asLong(0);
+    if (delay < 0 || rateMib < 0) {
+      throw new IOException(
+          file
+              + ": background_fetch.start_delay_seconds and rate_mib_per_second must not be"
+              + " negative");
+    }
+    return new BackgroundFetchPolicy(
+        Duration.ofSeconds(delay), BackgroundFetchPolicy.DEFAULT_QUIET, rateMib << 20);
   }
 
   /** Insecure hosts from the file plus those whose hosts.toml speaks plain HTTP. */

@@ -3,9 +3,11 @@ package dev.lazypull.snapshotter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,6 +64,37 @@ class SnapshotterConfigTest {
         .hasMessageContaining(file.toString());
     Path negative = Files.writeString(dir.resolve("neg.toml"), "[cache]\nsize_mib = 0\n");
     assertThatThrownBy(() -> SnapshotterConfig.load(negative)).hasMessageContaining("positive");
+  }
+
+  @Test
+  void load_backgroundFetchAndConcurrency_areRead() throws Exception {
+    assertThat(SnapshotterConfig.defaults().backgroundFetch())
+        .isEqualTo(BackgroundFetchPolicy.defaults());
+    Path file =
+        Files.writeString(
+            dir.resolve("bg.toml"),
+            """
+            [fetch]
+            concurrency = 6
+            [background_fetch]
+            start_delay_seconds = 5
+            rate_mib_per_second = 20
+            """);
+    SnapshotterConfig config = SnapshotterConfig.load(file);
+    assertThat(config.fetchConcurrency()).isEqualTo(6);
+    assertThat(config.backgroundFetch())
+        .isEqualTo(
+            new BackgroundFetchPolicy(
+                Duration.ofSeconds(5), BackgroundFetchPolicy.DEFAULT_QUIET, 20L << 20));
+
+    Path off = Files.writeString(dir.resolve("off.toml"), "[background_fetch]\nenabled = false\n");
+    assertThat(SnapshotterConfig.load(off).backgroundFetch()).isNull();
+    Path negative =
+        Files.writeString(
+            dir.resolve("negbg.toml"), "[background_fetch]\nrate_mib_per_second = -1\n");
+    assertThatThrownBy(() -> SnapshotterConfig.load(negative))
+        .hasMessageContaining(negative.toString())
+        .hasMessageContaining("must not be negative");
   }
 
   private void hostsToml(String host, String text) throws IOException {
