@@ -56,7 +56,7 @@ final class EndpointFallback {
     for (ImageRegistry endpoint : candidates) {
       boolean last = !endpoint.hasFallback();
       if (!last && passedOver(endpoint)) {
-        tried.add(endpoint.apiBase() + " (passed over: unreachable less than 30 s ago)");
+        tried.add(endpoint.apiBase() + ": passed over, unreachable less than 30 s ago");
         continue;
       }
       String endpointAction = action + endpoint.via();
@@ -72,7 +72,7 @@ final class EndpointFallback {
           unreachableUntilNanos.put(endpoint.apiBase(), System.nanoTime() + PASS_OVER.toNanos());
         }
         log.debug("{}; trying the next endpoint", e.getMessage());
-        tried.add(endpoint.apiBase() + " (" + reason(e, endpointAction) + ")");
+        tried.add(endpoint.apiBase() + ": " + reason(e, endpointAction));
       } catch (RegistryException e) {
         throw RegistryErrors.withTried(e, tried);
       }

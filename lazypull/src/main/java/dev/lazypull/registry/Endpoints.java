@@ -96,7 +96,8 @@ final class Endpoints {
         RegistryEndpoint.apiBase(url, endpoint.overridePath()),
         trustOf(endpoint, source),
         source,
-        hasFallback);
+        hasFallback,
+        endpoint.url() != null);
   }
 
   private @Nullable TlsTrust trustOf(RegistryEndpoint endpoint, String source)

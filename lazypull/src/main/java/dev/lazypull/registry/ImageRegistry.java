@@ -14,6 +14,8 @@ import org.jspecify.annotations.Nullable;
  * @param source the hosts.toml (or config) that named this endpoint, or null without one
  * @param hasFallback whether another endpoint is tried when this one fails: then a request is sent
  *     once, not retried, as containerd moves on to the next host
+ * @param configuredUrl whether its URL comes from the config (a mirror, or a server URL) rather
+ *     than from the image reference
  */
 record ImageRegistry(
     String name,
@@ -21,7 +23,8 @@ record ImageRegistry(
     URI apiBase,
     @Nullable TlsTrust tls,
     @Nullable String source,
-    boolean hasFallback) {
+    boolean hasFallback,
+    boolean configuredUrl) {
 
   /** The image's own registry without configuration: https, http for loopback or insecure. */
   static ImageRegistry plain(String name, String apiHost, boolean plainHttp) {
@@ -31,6 +34,7 @@ record ImageRegistry(
         URI.create((plainHttp ? "http" : "https") + "://" + apiHost + "/v2/"),
         null,
         null,
+        false,
         false);
   }
 
@@ -39,13 +43,13 @@ record ImageRegistry(
     return "http".equalsIgnoreCase(apiBase.getScheme());
   }
 
-  /** " via URL" for endpoints from the hosts config, so that messages name the one tried. */
+  /** " via URL" for URLs from the hosts config, so that messages name the endpoint tried. */
   String via() {
-    return source == null ? "" : " via " + apiBase;
+    return configuredUrl ? " via " + apiBase : "";
   }
 
   ImageRegistry withoutFallback() {
-    return new ImageRegistry(name, apiHost, apiBase, tls, source, false);
+    return new ImageRegistry(name, apiHost, apiBase, tls, source, false, configuredUrl);
   }
 
   static boolean isLoopback(String host) {

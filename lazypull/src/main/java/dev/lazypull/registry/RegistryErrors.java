@@ -50,7 +50,8 @@ final class RegistryErrors {
 
   /**
    * The same failure with the endpoints tried before the one that failed last named at its end
-   * ("...; tried first: http://mirror/v2/ (not found ...)"); unchanged when there were none.
+   * ("...; tried first: http://mirror/v2/: not found (HTTP 404 ...)"); unchanged when there were
+   * none.
    */
   static RegistryException withTried(RegistryException e, List<String> tried) {
     if (tried.isEmpty()) {
