@@ -38,11 +38,6 @@ record ImageRegistry(
         false);
   }
 
-  /** Whether the API is spoken over plain HTTP. */
-  boolean plainHttp() {
-    return "http".equalsIgnoreCase(apiBase.getScheme());
-  }
-
   /** " via URL" for URLs from the hosts config, so that messages name the endpoint tried. */
   String via() {
     return configuredUrl ? " via " + apiBase : "";

@@ -94,6 +94,25 @@ class RegistryHostsIT {
     readBusyboxThroughSnapshotter(config, ImageReference.parse(down + "/app:soci"));
   }
 
+  @Test
+  void cli_hostsDir_readsTheIndexThroughTheMirror() throws Exception {
+    hostsToml(
+        upstream.hostPort(),
+        "[host.\"http://%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n"
+            .formatted(mirror.hostPort()));
+    int upstreamBefore = upstream.settledRequestCount();
+    String image = upstream.reference("app:soci").toString();
+
+    assertThat(
+            dev.lazypull.cli.Main.newCommandLine()
+                .execute("index", "info", "--hosts-dir", dir.resolve("certs.d").toString(), image))
+        .isZero();
+    assertThat(upstream.settledRequestCount()).isEqualTo(upstreamBefore);
+    assertThat(dev.lazypull.cli.Main.newCommandLine().execute("index", "info", image))
+        .as("without the mirror the upstream lacks the image")
+        .isEqualTo(1);
+  }
+
   /** Mounts the busybox layer of {@code image} lazily and reads it; the mirror serves it all. */
   private void readBusyboxThroughSnapshotter(Path config, ImageReference image) throws Exception {
     Descriptor busyboxLayer =
