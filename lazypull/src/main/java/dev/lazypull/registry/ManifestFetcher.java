@@ -47,21 +47,14 @@ final class ManifestFetcher {
 
   FetchedManifest fetch(ImageReference reference) throws RegistryException {
     String action = "fetch manifest " + reference;
-    // A tag is resolved only where that is trusted; a digest can be checked, any mirror may serve
-    // it.
+    // A tag is resolved only where that is trusted; by digest the bytes are checked, so any
+    // mirror that may pull can serve it.
     var needed = reference.digest() == null ? EndpointFallback.RESOLVE : EndpointFallback.PULL;
-    Body body =
-        fallback.first(reference, needed, action, (at, atAction) -> read(reference, at, atAction));
-    byte[] bytes = body.bytes();
-    if (bytes.length > MAX_MANIFEST_BYTES) {
-      throw new RegistryProtocolException(action + ": larger than 4 MiB, not a manifest");
-    }
-    return parse(reference, bytes, body.contentType(), action);
+    return fallback.first(
+        reference, needed, action, (at, atAction) -> fetchAt(reference, at, atAction));
   }
 
-  private record Body(byte[] bytes, @Nullable String contentType) {}
-
-  private Body read(ImageReference reference, ImageRegistry registry, String action)
+  private FetchedManifest fetchAt(ImageReference reference, ImageRegistry registry, String action)
       throws RegistryException {
     var exchange =
         new Exchange(
@@ -76,11 +69,12 @@ final class ManifestFetcher {
                 + " private",
             true);
     for (int attempt = 1; ; attempt++) {
+      String contentType;
+      byte[] bytes;
       try (HttpResponse response = sender.send(exchange)) {
-        String contentType = response.header("Content-Type");
-        byte[] bytes = response.bodyBytes(MAX_MANIFEST_BYTES + 1);
+        contentType = response.header("Content-Type");
+        bytes = response.bodyBytes(MAX_MANIFEST_BYTES + 1);
         checkLength(response, bytes);
-        return new Body(bytes, contentType);
       } catch (IOException e) {
         // The sender retries failed requests, not answers whose body breaks off afterwards.
         if (attempt == BODY_ATTEMPTS) {
@@ -94,7 +88,12 @@ final class ManifestFetcher {
               e);
         }
         log.info("{}: the answer broke off ({}); asking again", action, e.getMessage());
+        continue;
       }
+      if (bytes.length > MAX_MANIFEST_BYTES) {
+        throw new RegistryProtocolException(action + ": larger than 4 MiB, not a manifest");
+      }
+      return parse(reference, bytes, contentType, action);
     }
   }
 
