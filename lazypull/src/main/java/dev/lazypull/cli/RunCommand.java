@@ -240,7 +240,7 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
         + "; check the command after -- or the image's Entrypoint/Cmd";
   }
 
-  private RegistryClient registryClient() {
+  private RegistryClient registryClient() throws java.io.IOException {
     return registry.client();
   }
 
