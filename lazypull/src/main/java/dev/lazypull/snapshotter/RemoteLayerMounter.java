@@ -2,6 +2,8 @@ package dev.lazypull.snapshotter;
 
 import dev.lazypull.fs.LazyLayer;
 import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
+import dev.lazypull.fs.layer.BackgroundPacer;
 import dev.lazypull.fs.layer.FetchCounters;
 import dev.lazypull.fuse.FuseMount;
 import dev.lazypull.fuse.MountOptions;
@@ -20,6 +22,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +62,18 @@ public final class RemoteLayerMounter implements AutoCloseable {
    */
   private record Mounted(LazyLayer layer, FuseMount mount, boolean held) {}
 
+  private final Map<Path, Future<?>> backgroundFetches = new ConcurrentHashMap<>();
+
+  /**
+   * One thread pulls the rest of the mounted lazy layers, one layer after another: all layers share
+   * the registry link, and a layer fetched whole sooner is worth more than many half done.
+   */
+  private final ExecutorService backgroundFetcher =
+      Executors.newSingleThreadExecutor(
+          Thread.ofPlatform().name("background-fetch").daemon().factory());
+
+  private volatile @Nullable BackgroundFetchPolicy backgroundPolicy;
+
   /** A layer the registry should serve lazily: the labels of one Prepare. */
   public record LayerRequest(ImageReference image, Digest layerDigest) {
     /** The request the labels describe, or empty when they do not name an image layer. */
@@ -87,6 +104,11 @@ public final class RemoteLayerMounter implements AutoCloseable {
     this.cache = SpanCache.open(cacheDir.resolve("spans"), cacheBytes);
     this.wholeLayersDir = cacheDir.resolve("layers");
     this.readTimeout = readTimeout;
+  }
+
+  /** Pulls the rest of every lazy layer mounted from now on in the background, paced by policy. */
+  public void enableBackgroundFetch(BackgroundFetchPolicy policy) {
+    backgroundPolicy = policy;
   }
 
   /**
@@ -179,6 +201,13 @@ public final class RemoteLayerMounter implements AutoCloseable {
       throw e;
     }
     mounts.put(mountPoint, new Mounted(lazyLayer, mount, kept));
+    BackgroundFetchPolicy policy = backgroundPolicy;
+    if (policy != null && lazyLayer.lazy()) {
+      // The pacer's start delay counts from the mount, not from when the queue reaches the layer.
+      BackgroundPacer pacer = policy.pacer();
+      backgroundFetches.put(
+          mountPoint, backgroundFetcher.submit(() -> lazyLayer.fetchRestInBackground(pacer)));
+    }
     long millis = (System.nanoTime() - startNanos) / 1_000_000;
     log.atInfo()
         .addKeyValue("layer", layer.digest())
@@ -361,6 +390,10 @@ public final class RemoteLayerMounter implements AutoCloseable {
 
   /** Unmounts what is mounted at {@code mountPoint}, detaching lazily when it is busy. */
   public void unmount(Path mountPoint) throws IOException {
+    Future<?> fetching = backgroundFetches.remove(mountPoint);
+    if (fetching != null) {
+      fetching.cancel(true);
+    }
     Mounted mounted = mounts.remove(mountPoint);
     if (mounted == null) {
       release(mountPoint); // first: statfs on a kept connection nobody serves would wait
@@ -428,6 +461,7 @@ public final class RemoteLayerMounter implements AutoCloseable {
    */
   @Override
   public void close() {
+    backgroundFetcher.shutdownNow();
     FdHolderClient fdHolder = holder;
     boolean handOver = fdHolder != null && fdHolder.alive();
     var stopping = new java.util.ArrayList<Thread>();

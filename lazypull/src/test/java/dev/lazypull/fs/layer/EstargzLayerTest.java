@@ -142,7 +142,7 @@ class EstargzLayerTest {
     EstargzLayer layer = open(blob(List.of("d/b")));
     layer.prefetchStartupFiles();
 
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isTrue();
     assertThat(fetches).as("the prefetch, then one run for the rest").hasValue(2);
     ByteBuffer all = ByteBuffer.allocate((int) layer.uncompressedSize());
     layer.read(0, all);
@@ -168,7 +168,7 @@ class EstargzLayerTest {
         (int) second.compressedLength());
     EstargzLayer layer = open(corrupt);
 
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isFalse();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isFalse();
     int before = fetches.get();
     ByteBuffer third3 = ByteBuffer.allocate(CHUNK);
     layer.read(layer.dataOffset("d/a") + 2 * CHUNK, third3);
