@@ -22,21 +22,30 @@ final class MountTable {
   static List<Entry> read() throws IOException {
     var entries = new ArrayList<Entry>();
     for (String line : Files.readAllLines(MOUNTINFO, StandardCharsets.UTF_8)) {
-      // "36 35 98:0 /root /mnt/point rw,noatime master:1 - ext4 /dev/sda1 rw": optional fields
-      // run up to the lone "-"; type and source follow it.
-      String[] fields = line.split(" ");
-      int dash = java.util.Arrays.asList(fields).indexOf("-");
-      if (fields.length < 5 || dash < 0 || dash + 2 >= fields.length) {
-        continue;
-      }
-      entries.add(
+      parse(line).ifPresent(entries::add);
+    }
+    return entries;
+  }
+
+  /** One mountinfo line, or empty if it is not one. */
+  static Optional<Entry> parse(String line) {
+    // "36 35 98:0 /root /mnt/point rw,noatime master:1 - ext4 /dev/sda1 rw": optional fields run
+    // up to the lone "-"; type and source follow it.
+    String[] fields = line.split(" ");
+    int dash = java.util.Arrays.asList(fields).indexOf("-");
+    if (fields.length < 5 || dash < 5 || dash + 2 >= fields.length) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
           new Entry(
               Long.parseLong(fields[0]),
               unescape(fields[4]),
               unescape(fields[dash + 1]),
               unescape(fields[dash + 2])));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
     }
-    return entries;
   }
 
   /** The topmost mount at {@code mountPoint} if it is a FUSE mount. */

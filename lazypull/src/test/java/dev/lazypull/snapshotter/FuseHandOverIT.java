@@ -207,6 +207,39 @@ class FuseHandOverIT {
     assertThat(MountTable.fuseMountAt(mountPoint)).isEmpty();
   }
 
+  @Test
+  void aRequestStillBeingServedAtTheBoundIsStillAnsweredButStoppingReturns() throws Exception {
+    Path mountPoint = Files.createDirectories(dir.resolve("mnt"));
+    var options = new MountOptions("handover", "handovertest", false, 2, false, 128 << 10, false);
+    var fs = new PatternFilesystem();
+    FuseMount mount = FuseMount.mount(mountPoint, fs, options);
+    var channel = FileChannel.open(mountPoint.resolve("data"));
+    try {
+      fs.gate = new CountDownLatch(1);
+      var read = readAt(channel, 0);
+      assertThat(fs.entered.await(10, TimeUnit.SECONDS)).as("a READ reached the server").isTrue();
+      // Had it waited for the READ, the gate (opened only below) would have made it wait 30 s
+      // for the callback's own timeout, which answers EIO: then it drained and returns true.
+      assertThat(mount.stopServing(Duration.ofMillis(300))).as("not drained in time").isFalse();
+      fs.gate.countDown();
+      assertPattern(read.get(10, TimeUnit.SECONDS), 0);
+    } finally {
+      // Nobody serves the connection now, and the late worker's descriptors keep it alive (a
+      // daemon would exit, which ends it): end it by force (MNT_FORCE aborts a FUSE connection),
+      // so that closing the file (FLUSH) and the unmount need no server. umount(8) would stat
+      // the mount first, and wait.
+      dev.lazypull.fuse.linux.Libc.umount2(mountPoint.toString(), 1); // MNT_FORCE
+      try {
+        channel.close();
+      } catch (IOException e) {
+        // ENOTCONN from the FLUSH: the connection was just ended
+      }
+      dev.lazypull.fuse.linux.Libc.umount2(
+          mountPoint.toString(), dev.lazypull.fuse.linux.Libc.MNT_DETACH);
+    }
+    assertThat(MountTable.fuseMountAt(mountPoint)).isEmpty();
+  }
+
   private static boolean stop(FuseMount mount) {
     try {
       return mount.stopServing(Duration.ofSeconds(10));
