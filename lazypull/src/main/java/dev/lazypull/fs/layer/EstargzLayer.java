@@ -1,5 +1,7 @@
 package dev.lazypull.fs.layer;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+
 import dev.lazypull.estargz.ChunkDecoder;
 import dev.lazypull.estargz.ChunkDigestMismatchException;
 import dev.lazypull.estargz.EstargzIndex;
@@ -24,6 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +68,16 @@ public final class EstargzLayer implements LayerReader {
   private final LayerHealth health;
   private volatile boolean cacheWriteWarned;
 
+  /**
+   * For a TOC opened unverified: the digests the whole-blob check learned for chunks the TOC gives
+   * none (legacy stargz), so that a chunk fetched again later is checked too. Null entries: none
+   * learned (yet).
+   */
+  private final AtomicReferenceArray<@Nullable Digest> learnedDigests;
+
+  /** Whether the TOC can be trusted: checked at open, or later by the whole-blob check. */
+  private volatile boolean tocTrusted;
+
   public EstargzLayer(
       Digest layerDigest,
       EstargzReader reader,
@@ -79,9 +93,13 @@ public final class EstargzLayer implements LayerReader {
     this.counters = counters;
     this.readTimeout = readTimeout;
     // Chunks are cached under a key of their own so that they never meet a zTOC's spans of the
-    // same layer, which are numbered differently.
-    this.cacheKeyHex =
-        Digest.sha256(("estargz-chunks:" + layerDigest).getBytes(StandardCharsets.UTF_8)).hex();
+    // same layer, which are numbered differently. Chunks read through an unverified TOC get a key
+    // of that TOC: a later mount that verifies the layer's TOC must not trust what they hold.
+    String keyName =
+        reader.tocVerified()
+            ? "estargz-chunks:" + layerDigest
+            : "estargz-unverified-chunks:" + layerDigest + ":" + reader.tocDigest();
+    this.cacheKeyHex = Digest.sha256(keyName.getBytes(StandardCharsets.UTF_8)).hex();
     long dataOffset = 0;
     EstargzIndex index = reader.index();
     for (TocEntry entry : index.entries().values()) {
@@ -97,6 +115,17 @@ public final class EstargzLayer implements LayerReader {
       dataOffset += entry.size();
     }
     this.dataSize = dataOffset;
+    this.learnedDigests = new AtomicReferenceArray<>(chunks.size());
+    this.tocTrusted = reader.tocVerified();
+  }
+
+  /**
+   * Whether the TOC is known to be the layer's own: checked against the manifest's annotation at
+   * open, or, for a layer opened with insecure-skip-verify, by the background fetch's whole-blob
+   * check since.
+   */
+  public boolean tocTrusted() {
+    return tocTrusted;
   }
 
   public EstargzIndex index() {
@@ -192,12 +221,12 @@ public final class EstargzLayer implements LayerReader {
     FileChunk chunk = chunks.get(id);
     ByteBuffer data;
     try {
-      data = decode(chunk, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
+      data = decode(id, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
     } catch (ChunkDigestMismatchException first) {
       counters.digestMismatches.incrementAndGet();
       log.warn("{}; fetching it again", first.getMessage());
       try {
-        data = decode(chunk, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
+        data = decode(id, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
       } catch (ChunkDigestMismatchException again) {
         counters.digestMismatches.incrementAndGet();
         log.error("{}; the read fails with EIO", again.getMessage());
@@ -209,11 +238,22 @@ public final class EstargzLayer implements LayerReader {
     return data;
   }
 
-  private ByteBuffer decode(FileChunk chunk, byte[] compressed, int from) throws IOException {
+  private ByteBuffer decode(int id, byte[] compressed, int from) throws IOException {
+    FileChunk chunk = chunks.get(id);
     return ByteBuffer.wrap(
             ChunkDecoder.decode(
-                chunk, compressed, from, (int) chunk.compressedLength(), describe()))
+                checkedBy(id), compressed, from, (int) chunk.compressedLength(), describe()))
         .asReadOnlyBuffer();
+  }
+
+  /** The chunk with the digest its bytes must match: the TOC's, else one the blob check learned. */
+  private FileChunk checkedBy(int id) {
+    FileChunk chunk = chunks.get(id);
+    if (chunk.digest() != null) {
+      return chunk;
+    }
+    Digest learned = learnedDigests.get(id);
+    return learned == null ? chunk : chunk.withDigest(learned);
   }
 
   /**
@@ -246,7 +286,7 @@ public final class EstargzLayer implements LayerReader {
     byte[] compressed = fetch(start, prefetchEnd);
     for (int id : ids) {
       FileChunk chunk = chunks.get(id);
-      store(id, decode(chunk, compressed, (int) (chunk.compressedOffset() - start)));
+      store(id, decode(id, compressed, (int) (chunk.compressedOffset() - start)));
       counters.backgroundSpans.incrementAndGet();
     }
     log.info("layer {}: prefetched {} start-up chunks", layerDigest, ids.size());
@@ -291,12 +331,17 @@ public final class EstargzLayer implements LayerReader {
    *
    * <p>Unlike a zTOC layer, the whole layer's digest is not checked: every byte served comes from a
    * chunk checked against the TOC, and the TOC against the manifest's annotation, so hashing the
-   * layer would add no check but would fetch the cached start-up set a second time.
+   * layer would add no check but would fetch the cached start-up set a second time. A TOC opened
+   * unverified (insecure-skip-verify) is the exception: then the whole blob is fetched and its
+   * digest checked first (see {@link UnverifiedTocCheck}), which also caches the missing chunks.
    *
    * @return true if every chunk is now cached; false if a chunk failed its digest (it is left for
    *     an on-demand read to fetch again, and the failure is logged and counted)
    */
   public boolean fetchAllInBackground(Duration pause) throws IOException, InterruptedException {
+    if (!tocTrusted) {
+      return UnverifiedTocCheck.run(this, pause);
+    }
     List<Integer> missing = new ArrayList<>();
     for (int id = 0; id < chunks.size(); id++) {
       if (!cache.contains(key(id))) {
@@ -345,7 +390,7 @@ public final class EstargzLayer implements LayerReader {
     }
     FileChunk chunk = chunks.get(id);
     try {
-      ByteBuffer data = decode(chunk, run, (int) (chunk.compressedOffset() - runStart));
+      ByteBuffer data = decode(id, run, (int) (chunk.compressedOffset() - runStart));
       store(id, data);
       counters.backgroundSpans.incrementAndGet();
       future.complete(data);
@@ -362,6 +407,94 @@ public final class EstargzLayer implements LayerReader {
     } finally {
       inFlight.remove(id);
     }
+  }
+
+  // The whole-blob check of an unverified TOC (UnverifiedTocCheck) works through these.
+
+  EstargzReader reader() {
+    return reader;
+  }
+
+  List<FileChunk> chunkList() {
+    return java.util.Collections.unmodifiableList(chunks);
+  }
+
+  /** Before each background run: fails if the layer is bad, then waits out on-demand reads. */
+  void awaitBackgroundTurn(Duration pause) throws IOException, InterruptedException {
+    health.check();
+    while (demandReaders.get() > 0) {
+      Thread.sleep(pause.toMillis());
+    }
+  }
+
+  /** One counted ranged GET of the blob. */
+  byte[] fetchRange(long compressedStart, long compressedEnd) throws IOException {
+    return fetch(compressedStart, compressedEnd);
+  }
+
+  /**
+   * Makes chunk {@code id}'s cache entry hold {@code data}, the layer's own bytes of the chunk
+   * (from a blob whose digest is being checked), unless it is cached or being read already: then
+   * compares those bytes, which may have been served. Returns why they differ, or null.
+   */
+  @Nullable String settleFromBlob(int id, byte[] data) throws InterruptedException {
+    ByteBuffer own = ByteBuffer.wrap(data).asReadOnlyBuffer();
+    var future = new CompletableFuture<ByteBuffer>();
+    CompletableFuture<ByteBuffer> reading = inFlight.putIfAbsent(id, future);
+    if (reading != null) {
+      try {
+        return differs(id, "a read served", reading.get(readTimeout.toMillis(), MILLISECONDS), own);
+      } catch (ExecutionException | TimeoutException e) {
+        return null; // that read failed: it served nothing
+      }
+    }
+    try {
+      ByteBuffer cached = ByteBuffer.allocate(data.length + 1);
+      if (cache.read(key(id), 0, cached) >= 0) {
+        return differs(id, "the cache holds", cached.flip(), own);
+      }
+      store(id, own);
+      counters.backgroundSpans.incrementAndGet();
+      return null;
+    } catch (IOException e) {
+      log.debug("layer {}: cannot read cached {}: {}", layerDigest, id, e.getMessage());
+      return null; // the cache read failed, so a read would fetch the chunk again
+    } finally {
+      future.complete(own);
+      inFlight.remove(id);
+    }
+  }
+
+  private @Nullable String differs(int id, String what, ByteBuffer seen, ByteBuffer own) {
+    if (seen.equals(own)) {
+      return null;
+    }
+    return chunks.get(id).describe()
+        + ": "
+        + what
+        + " bytes hashing to "
+        + Digest.sha256(bytesOf(seen))
+        + ", but the layer's own bytes hash to "
+        + Digest.sha256(bytesOf(own));
+  }
+
+  private static byte[] bytesOf(ByteBuffer buffer) {
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.duplicate().get(bytes);
+    return bytes;
+  }
+
+  /**
+   * The whole-blob check passed: the TOC is the layer's own. {@code digests} are the chunks' hashes
+   * from the layer's bytes; they check later fetches of chunks whose TOC entry has no digest.
+   */
+  void trustToc(@Nullable Digest[] digests) {
+    for (int id = 0; id < digests.length; id++) {
+      if (chunks.get(id).digest() == null && digests[id] != null) {
+        learnedDigests.set(id, digests[id]);
+      }
+    }
+    tocTrusted = true;
   }
 
   private void store(int id, ByteBuffer data) {
