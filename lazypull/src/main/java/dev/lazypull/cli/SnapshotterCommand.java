@@ -91,6 +91,9 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
                 (cacheMib != null ? cacheMib : config.cacheMib()) << 20,
                 Duration.ofSeconds(
                     readTimeoutSeconds != null ? readTimeoutSeconds : config.readTimeoutSeconds()));
+    if (remote != null && config.estargzAllowNoVerification()) {
+      remote.allowUnverifiedToc(true);
+    }
     var snapshotter = Snapshotter.open(absoluteRoot, remote);
     var metrics = new SnapshotterMetrics(snapshotter, remote);
     SnapshotterServer server;

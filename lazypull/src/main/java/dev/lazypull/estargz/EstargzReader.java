@@ -27,7 +27,7 @@ public final class EstargzReader {
       "io.containers.estargz.uncompressed-size";
 
   /** The tail read at open: the footer and, for most layers, the whole TOC. */
-  static final int TAIL_BYTES = 64 << 10;
+  public static final int TAIL_BYTES = 64 << 10;
 
   /** TOCs above this are refused: a corrupt footer must not make us fetch gigabytes. */
   static final long MAX_TOC_BYTES = 64L << 20;

@@ -42,6 +42,7 @@ public final class RemoteLayerMounter implements AutoCloseable {
   private final Map<String, Optional<FoundIndex>> indexes = new ConcurrentHashMap<>();
   private final Map<String, ResolvedImage> manifests = new ConcurrentHashMap<>();
   private final Map<Path, Mounted> mounts = new ConcurrentHashMap<>();
+  private volatile boolean allowUnverifiedToc;
 
   private record Mounted(LazyLayer layer, FuseMount mount) {}
 
@@ -78,9 +79,18 @@ public final class RemoteLayerMounter implements AutoCloseable {
   }
 
   /**
-   * Mounts the requested layer at {@code mountPoint}; false when the layer is not eStargz and the
-   * image has no SOCI index (the caller then prepares a plain snapshot and containerd downloads the
-   * layer).
+   * Mounts layers that have neither a zTOC nor the TOC digest annotation lazily when they end with
+   * an (e)stargz footer, through their unverified TOC (config {@code [estargz]
+   * allow_no_verification}; insecure).
+   */
+  public void allowUnverifiedToc(boolean allow) {
+    this.allowUnverifiedToc = allow;
+  }
+
+  /**
+   * Mounts the requested layer at {@code mountPoint}; false when the layer is not eStargz (nor,
+   * with unverified TOCs allowed, ends with a stargz footer) and the image has no SOCI index (the
+   * caller then prepares a plain snapshot and containerd downloads the layer).
    */
   public boolean mount(LayerRequest request, Path mountPoint)
       throws IOException, RegistryException {
@@ -116,9 +126,18 @@ public final class RemoteLayerMounter implements AutoCloseable {
               cache,
               counters,
               wholeLayersDir,
-              readTimeout);
+              readTimeout,
+              allowUnverifiedToc);
     } else {
-      return false;
+      LazyLayer unverified =
+          allowUnverifiedToc
+              ? LazyLayer.openUnverifiedEstargz(
+                  client, request.image(), layer, cache, counters, readTimeout)
+              : null;
+      if (unverified == null) {
+        return false;
+      }
+      lazyLayer = unverified;
     }
     FuseMount mount;
     try {

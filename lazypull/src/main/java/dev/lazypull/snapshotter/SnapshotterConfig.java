@@ -26,7 +26,13 @@ import org.jspecify.annotations.Nullable;
  * insecure = ["registry.local:5000"]        # plain HTTP
  * [metrics]
  * address = "127.0.0.1:9464"                # Prometheus /metrics; off when absent
+ * [estargz]
+ * allow_no_verification = false   # true: mount (e)stargz layers without the toc.digest
+ *                                 # annotation lazily through their unverified TOC (insecure)
  * </pre>
+ *
+ * <p>{@code allow_no_verification} is the stargz snapshotter's name for the same choice; its {@code
+ * disable_verification} (no chunk checks at all) has no counterpart here.
  */
 public record SnapshotterConfig(
     Path root,
@@ -36,7 +42,8 @@ public record SnapshotterConfig(
     long readTimeoutSeconds,
     @Nullable Path registryConfigPath,
     List<String> insecureHosts,
-    @Nullable String metricsAddress) {
+    @Nullable String metricsAddress,
+    boolean estargzAllowNoVerification) {
 
   public static final Path DEFAULT_FILE = Path.of("/etc/lazypull/config.toml");
 
@@ -53,7 +60,8 @@ public record SnapshotterConfig(
         60,
         null,
         List.of(),
-        null);
+        null,
+        false);
   }
 
   /** Reads {@code file}; a missing file gives the defaults, a malformed one fails naming it. */
@@ -83,7 +91,8 @@ public record SnapshotterConfig(
             toml.path("fetch").path("read_timeout_seconds").asLong(defaults.readTimeoutSeconds()),
             configPath.isEmpty() ? null : Path.of(configPath),
             insecure,
-            metrics.isEmpty() ? null : metrics);
+            metrics.isEmpty() ? null : metrics,
+            toml.path("estargz").path("allow_no_verification").asBoolean(false));
     if (config.cacheMib() <= 0 || config.readTimeoutSeconds() <= 0) {
       throw new IOException(
           file + ": cache.size_mib and fetch.read_timeout_seconds must be positive");

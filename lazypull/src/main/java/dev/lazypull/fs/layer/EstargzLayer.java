@@ -119,6 +119,16 @@ public final class EstargzLayer implements LayerReader {
     this.tocTrusted = reader.tocVerified();
   }
 
+  /** Whether the layer ends with the 47-byte footer of legacy stargz. */
+  public boolean legacyFooter() {
+    return reader.legacyFooter();
+  }
+
+  /** How many chunks the TOC gives no digest for (legacy stargz, opened unverified only). */
+  public int undigestedChunks() {
+    return (int) chunks.stream().filter(chunk -> chunk.digest() == null).count();
+  }
+
   /**
    * Whether the TOC is known to be the layer's own: checked against the manifest's annotation at
    * open, or, for a layer opened with insecure-skip-verify, by the background fetch's whole-blob
