@@ -25,6 +25,7 @@ import dev.lazypull.registry.ImageReference;
 import dev.lazypull.registry.RegistryClient;
 import dev.lazypull.registry.RegistryOptions;
 import dev.lazypull.registry.RequestBody;
+import dev.lazypull.snapshotter.RemoteLayerMounter;
 import dev.lazypull.testing.LegacyStargz;
 import dev.lazypull.testing.LocalRegistry;
 import dev.lazypull.testing.TestLayers;
@@ -221,6 +222,39 @@ class EstargzUnverifiedIT {
     try (LazyImage whole = LazyImage.open(client(), image, options("whole", false))) {
       assertThat(whole.layers().getFirst()).isInstanceOf(LocalLayer.class);
       withMount(whole, mountPoint -> assertSameTree(snapshot(mountPoint), snapshot(unpacked)));
+    }
+  }
+
+  @Test
+  void remoteLayerMounter_legacyLayerOfImageWithoutIndex_lazyOnlyWithAllowNoVerification()
+      throws Exception {
+    byte[] tar =
+        TestLayers.tar().withoutEndMarker().dir("srv/").file("srv/late.bin", LATE).build().bytes();
+    LegacyStargz.Layer legacy = LegacyStargz.of(tar, 64 << 10, true);
+    ImageReference image = registry.reference("legacy-remote:1");
+    push(image, List.of(legacy.blob()), Map.of());
+    var request = new RemoteLayerMounter.LayerRequest(image, legacy.digest());
+    Path mountPoint = Files.createDirectories(scratch.resolve("remote-mnt"));
+
+    try (var mounter =
+        new RemoteLayerMounter(
+            client(), scratch.resolve("remote"), 1L << 30, Duration.ofSeconds(30))) {
+      assertThat(mounter.mount(request, mountPoint))
+          .as("without allow_no_verification: a plain snapshot, containerd downloads the layer")
+          .isFalse();
+
+      mounter.allowUnverifiedToc(true);
+      int before = registry.settledRequestCount();
+      assertThat(mounter.mount(request, mountPoint)).isTrue();
+      try {
+        assertThat(Files.readAllBytes(mountPoint.resolve("srv/late.bin"))).isEqualTo(LATE);
+        assertThat(gets(before, "/blobs/" + legacy.digest()))
+            .as("the tail, then the file's 4 chunks, by range")
+            .hasSize(1 + 4)
+            .containsOnly(206);
+      } finally {
+        mounter.unmount(mountPoint);
+      }
     }
   }
 
