@@ -15,6 +15,7 @@ packages=(
   busybox-static    # a tiny static rootfs for run tests
   jq curl ca-certificates xz-utils attr
   apache2-utils     # htpasswd: bcrypt users for the registry tests with Basic auth
+  openssl           # a test CA and server certificate for the TLS registry tests
   golang-go golang-github-containerd-containerd-dev  # containerd's snapshotter test suite
 )
 

@@ -1,6 +1,7 @@
 package dev.lazypull.cli;
 
 import dev.lazypull.fs.LazyImage;
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
 import dev.lazypull.oci.Digest;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,6 +47,22 @@ public final class LazyMountOptions {
       names = "--no-background-fetch",
       description = "Fetch only what is read; do not pull the rest in the background.")
   boolean noBackgroundFetch;
+
+  @Option(
+      names = "--background-delay",
+      paramLabel = "SECONDS",
+      description =
+          "Wait this long after the mount before fetching in the background, so that the"
+              + " start-up reads have the link to themselves (default: ${DEFAULT-VALUE}, as the"
+              + " SOCI snapshotter's silence period).")
+  long backgroundDelaySeconds = BackgroundFetchPolicy.DEFAULT_START_DELAY.toSeconds();
+
+  @Option(
+      names = "--background-rate",
+      paramLabel = "MIB",
+      description =
+          "Fetch at most this many MiB per second in the background (default: 0, no limit).")
+  long backgroundRateMib;
 
   // Off by default, as in the stargz snapshotter: with two processes sharing one cache directory
   // an open through passthrough failed with EIO (LazyMountLoadIT, not yet understood).
@@ -93,6 +110,7 @@ public final class LazyMountOptions {
     if (cacheMib <= 0 || readTimeoutSeconds <= 0) {
       throw new IllegalArgumentException("--cache-size and --read-timeout must be positive");
     }
+    backgroundPolicy(); // checked before anything is mounted
     return new LazyImage.Options(
         cacheDir,
         cacheMib << 20,
@@ -104,5 +122,16 @@ public final class LazyMountOptions {
 
   boolean backgroundFetch() {
     return !noBackgroundFetch;
+  }
+
+  BackgroundFetchPolicy backgroundPolicy() {
+    if (backgroundDelaySeconds < 0 || backgroundRateMib < 0) {
+      throw new IllegalArgumentException(
+          "--background-delay and --background-rate must not be negative");
+    }
+    return new BackgroundFetchPolicy(
+        Duration.ofSeconds(backgroundDelaySeconds),
+        BackgroundFetchPolicy.DEFAULT_QUIET,
+        backgroundRateMib << 20);
   }
 }

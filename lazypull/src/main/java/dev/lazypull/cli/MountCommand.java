@@ -71,7 +71,7 @@ public final class MountCommand implements Callable<Integer>, CommandFailure.Act
       Thread unmounter = new Thread(() -> closeQuietly(mount), "unmount-on-signal");
       Runtime.getRuntime().addShutdownHook(unmounter);
       if (lazy.backgroundFetch()) {
-        lazyImage.startBackgroundFetch();
+        lazyImage.startBackgroundFetch(lazy.backgroundPolicy());
       }
       spec.commandLine().getOut().println("mounted " + image + " at " + mountPoint);
       spec.commandLine().getOut().flush();

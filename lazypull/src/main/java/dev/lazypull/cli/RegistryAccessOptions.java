@@ -4,7 +4,11 @@ import dev.lazypull.oci.Platform;
 import dev.lazypull.registry.CredentialSource;
 import dev.lazypull.registry.Credentials;
 import dev.lazypull.registry.RegistryClient;
+import dev.lazypull.registry.RegistryHosts;
 import dev.lazypull.registry.RegistryOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -12,8 +16,9 @@ import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Option;
 
 /**
- * How to reach a registry: plain-HTTP hosts, credentials and platform. `run` uses these as they
- * are; the other commands take {@link RegistryOptionsMixin}, which adds `--user` for credentials.
+ * How to reach a registry: plain-HTTP hosts, a hosts.toml directory, credentials and platform.
+ * `run` uses these as they are; the other commands take {@link RegistryOptionsMixin}, which adds
+ * `--user` for credentials.
  */
 public class RegistryAccessOptions {
 
@@ -22,6 +27,14 @@ public class RegistryAccessOptions {
       paramLabel = "HOST[:PORT]",
       description = "Talk plain HTTP to this registry (repeatable; loopback always is).")
   List<String> insecureHosts = new ArrayList<>();
+
+  @Option(
+      names = "--hosts-dir",
+      paramLabel = "DIR",
+      description =
+          "containerd-style hosts directory (DIR/<host[:port]>/hosts.toml, DIR/_default):"
+              + " mirrors, CA files, skip_verify, as containerd's config_path.")
+  @Nullable Path hostsDir;
 
   // Never printed: Credentials.toString() hides the secret, and messages name only the user.
   @Option(
@@ -41,9 +54,16 @@ public class RegistryAccessOptions {
     return platform == null ? null : Platform.parse(platform);
   }
 
-  RegistryOptions options() {
+  RegistryOptions options() throws IOException {
     RegistryOptions options =
         RegistryOptions.defaults().withInsecureHosts(Set.copyOf(insecureHosts));
+    if (hostsDir != null) {
+      if (!Files.isDirectory(hostsDir)) {
+        throw new IOException(
+            "--hosts-dir " + hostsDir + " is not a directory; give containerd's certs.d layout");
+      }
+      options = options.withHosts(RegistryHosts.load(hostsDir));
+    }
     if (user != null) {
       options = options.withCredentials(CredentialSource.fixed(Credentials.parse(user)));
     }
@@ -51,7 +71,7 @@ public class RegistryAccessOptions {
     return asked == null ? options : options.withPlatform(asked);
   }
 
-  RegistryClient client() {
+  RegistryClient client() throws IOException {
     return RegistryClient.create(options());
   }
 }

@@ -163,7 +163,7 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
               dir.lower(), filesystem, MountOptions.defaults("lazypull:" + image, "lazypull"));
       cleanup.push(mount::close);
       if (lazy.backgroundFetch()) {
-        lazyImage.startBackgroundFetch();
+        lazyImage.startBackgroundFetch(lazy.backgroundPolicy());
       }
       var result =
           new ContainerRun(new Runc(runDir.resolve("runc")))
@@ -240,7 +240,7 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
         + "; check the command after -- or the image's Entrypoint/Cmd";
   }
 
-  private RegistryClient registryClient() {
+  private RegistryClient registryClient() throws java.io.IOException {
     return registry.client();
   }
 

@@ -1,7 +1,6 @@
 package dev.lazypull.cli;
 
 import dev.lazypull.registry.RegistryClient;
-import dev.lazypull.registry.RegistryOptions;
 import dev.lazypull.snapshotter.RemoteLayerMounter;
 import dev.lazypull.snapshotter.Snapshotter;
 import dev.lazypull.snapshotter.SnapshotterConfig;
@@ -10,8 +9,6 @@ import dev.lazypull.snapshotter.SnapshotterServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
@@ -91,6 +88,11 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
                 (cacheMib != null ? cacheMib : config.cacheMib()) << 20,
                 Duration.ofSeconds(
                     readTimeoutSeconds != null ? readTimeoutSeconds : config.readTimeoutSeconds()));
+    dev.lazypull.fs.layer.FetchConcurrency.limit(config.fetchConcurrency());
+    if (remote != null && config.backgroundFetch() != null) {
+      // Before Snapshotter.open, which mounts the remote layers of an earlier run again.
+      remote.enableBackgroundFetch(config.backgroundFetch());
+    }
     if (remote != null && config.estargzAllowNoVerification()) {
       remote.allowUnverifiedToc(true);
     }
@@ -139,11 +141,8 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
         text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
   }
 
-  /** The command line's registry options plus the config file's plain-HTTP hosts. */
+  /** The command line's registry options plus the config file's hosts, mirrors and TLS. */
   private RegistryClient registryClient(SnapshotterConfig config) throws Exception {
-    RegistryOptions options = registry.options();
-    Set<String> insecure = new HashSet<>(options.insecureHosts());
-    insecure.addAll(config.allInsecureHosts());
-    return RegistryClient.create(options.withInsecureHosts(insecure));
+    return RegistryClient.create(config.registryOptions(registry.options(), configFile));
   }
 }

@@ -2,7 +2,8 @@ package dev.lazypull.fs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lazypull.fs.cache.SpanCache;
-import dev.lazypull.fs.layer.BadLayerException;
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
+import dev.lazypull.fs.layer.BackgroundPacer;
 import dev.lazypull.fs.layer.EstargzLayer;
 import dev.lazypull.fs.layer.FetchCounters;
 import dev.lazypull.fs.layer.IndexedLayer;
@@ -48,11 +49,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LazyImage implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LazyImage.class);
-
-  /** Pauses before the background fetch of a layer tries again: doubling from 1 s to 60 s. */
-  private static final Duration FIRST_BACKGROUND_RETRY = Duration.ofSeconds(1);
-
-  private static final Duration MAX_BACKGROUND_RETRY = Duration.ofSeconds(60);
 
   /**
    * How to open an image.
@@ -335,15 +331,21 @@ public final class LazyImage implements AutoCloseable {
     return buffer.array();
   }
 
+  /** Starts the background fetch at once and at full speed (tests, tools): see below. */
+  public void startBackgroundFetch() {
+    startBackgroundFetch(BackgroundFetchPolicy.IMMEDIATE);
+  }
+
   /**
-   * Starts pulling the rest of every indexed layer in the background, yielding to on-demand reads,
-   * and checking each whole zTOC layer's digest when it is complete (eStargz layers: each chunk's
-   * digest, see {@link EstargzLayer#fetchAllInBackground}).
+   * Starts pulling the rest of every lazily read layer in the background, paced by {@code policy}
+   * and yielding to on-demand reads, and checking each whole zTOC layer's digest when it is
+   * complete (eStargz layers: each chunk's digest, see {@link EstargzLayer#fetchAllInBackground}).
    */
-  public synchronized void startBackgroundFetch() {
+  public synchronized void startBackgroundFetch(BackgroundFetchPolicy policy) {
     if (backgroundFetcher != null) {
       return;
     }
+    BackgroundPacer pacer = policy.pacer();
     backgroundFetcher =
         Thread.ofPlatform()
             .name("background-fetch")
@@ -351,72 +353,9 @@ public final class LazyImage implements AutoCloseable {
             .start(
                 () -> {
                   for (LayerReader layer : layers) {
-                    switch (layer) {
-                      case IndexedLayer indexedLayer -> fetchInBackground(indexedLayer);
-                      case EstargzLayer estargzLayer -> fetchInBackground(estargzLayer);
-                      case LocalLayer local -> {}
-                    }
+                    BackgroundFetch.fetch(layer, pacer);
                   }
                 });
-  }
-
-  /**
-   * Fetches one layer in the background until it is complete, trying again after a failure (a
-   * registry outage, bytes that kept failing their digest) with a growing pause, so that a fault
-   * that clears does not leave the layer partly fetched for the rest of the mount. Stops when the
-   * layer is complete, is marked bad, or the image is closed.
-   */
-  private static void fetchInBackground(IndexedLayer layer) {
-    Duration pause = FIRST_BACKGROUND_RETRY;
-    for (int failures = 0; !Thread.currentThread().isInterrupted(); failures++) {
-      try {
-        if (layer.fetchAllInBackground(Duration.ofMillis(5))) {
-          log.info("layer {} is now fully local and its digest checked", layer.describe());
-        }
-        return;
-      } catch (BadLayerException e) {
-        return; // logged once when the layer was marked bad
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (IOException e) {
-        if (Thread.currentThread().isInterrupted()) {
-          return;
-        }
-        if (failures == 0) {
-          log.warn(
-              "background fetch of layer {} failed ({}); trying again, first in {} s",
-              layer.describe(),
-              e.getMessage(),
-              pause.toSeconds());
-        } else {
-          log.debug(
-              "background fetch of layer {} failed again: {}", layer.describe(), e.getMessage());
-        }
-      }
-      try {
-        Thread.sleep(pause);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-      pause =
-          pause.multipliedBy(2).compareTo(MAX_BACKGROUND_RETRY) > 0
-              ? MAX_BACKGROUND_RETRY
-              : pause.multipliedBy(2);
-    }
-  }
-
-  private static void fetchInBackground(EstargzLayer layer) {
-    try {
-      if (layer.fetchAllInBackground(Duration.ofMillis(5))) {
-        log.info("eStargz layer {} is now fully local, every chunk checked", layer.describe());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (IOException e) {
-      log.warn("background fetch of layer {} stopped: {}", layer.describe(), e.getMessage());
-    }
   }
 
   @Override

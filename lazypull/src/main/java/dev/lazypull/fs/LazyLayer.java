@@ -170,6 +170,14 @@ public final class LazyLayer implements AutoCloseable {
     return reader instanceof IndexedLayer || reader instanceof EstargzLayer;
   }
 
+  /**
+   * Pulls the rest of the layer on the caller's thread, paced by {@code pacer}; returns when the
+   * layer is complete or bad, or when the thread is interrupted (the layer was unmounted).
+   */
+  public void fetchRestInBackground(dev.lazypull.fs.layer.BackgroundPacer pacer) {
+    BackgroundFetch.fetch(reader, pacer);
+  }
+
   /** A filesystem over this layer alone, for a FUSE mount. */
   public ImageFilesystem filesystem() {
     return new ImageFilesystem(tree, List.of(reader), ino -> {});

@@ -5,6 +5,7 @@ import dev.lazypull.oci.Digest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -36,22 +37,32 @@ final class BlobReader {
   private final Endpoints endpoints;
   private final boolean allowFullDownloadForRanges;
 
-  /** Registries (API hosts) that answered a range request with the whole blob. */
-  private final Set<String> rangelessHosts = ConcurrentHashMap.newKeySet();
+  private final EndpointFallback fallback;
 
-  BlobReader(RequestSender sender, Endpoints endpoints, boolean allowFullDownloadForRanges) {
+  /** Endpoints (API bases) that answered a range request with the whole blob. */
+  private final Set<URI> rangelessEndpoints = ConcurrentHashMap.newKeySet();
+
+  BlobReader(
+      RequestSender sender,
+      Endpoints endpoints,
+      EndpointFallback fallback,
+      boolean allowFullDownloadForRanges) {
     this.sender = sender;
     this.endpoints = endpoints;
+    this.fallback = fallback;
     this.allowFullDownloadForRanges = allowFullDownloadForRanges;
   }
 
+  /** Whether the blob is where pushes to the repository go (the first endpoint that may push). */
   boolean exists(ImageReference repository, Digest digest) throws RegistryException {
+    String action = "check blob " + digest.shortHex() + " in " + repository.repository();
+    ImageRegistry registry = endpoints.pushTarget(repository, action);
     var exchange =
         new Exchange(
-            endpoints.registryOf(repository),
-            "check blob " + digest.shortHex() + " in " + repository.repository(),
+            registry,
+            action + registry.via(),
             Endpoints.pullScope(repository),
-            new HttpRequest("HEAD", endpoints.blob(repository, digest), Map.of(), null),
+            new HttpRequest("HEAD", endpoints.blob(registry, repository, digest), Map.of(), null),
             RequestSender.statuses(200, 404),
             "",
             true);
@@ -62,10 +73,19 @@ final class BlobReader {
 
   void fetch(ImageReference repository, Descriptor blob, OutputStream out)
       throws RegistryException, IOException {
-    String action = "fetch blob " + blob.digest() + " of " + repository;
+    Opened opened =
+        fallback.first(
+            repository,
+            EndpointFallback.PULL,
+            "fetch blob " + blob.digest() + " of " + repository,
+            (at, atAction) ->
+                new Opened(
+                    at, atAction, sender.send(get(repository, at, blob.digest(), atAction))));
+    // The rest of a broken download comes from the endpoint that sent its start.
+    String action = opened.action();
     MessageDigest hasher = Digest.newSha256();
     long received = 0;
-    HttpResponse response = sender.send(get(repository, blob.digest(), action, Map.of()));
+    HttpResponse response = opened.response();
     for (int resumes = 0; ; resumes++) {
       try (HttpResponse current = response) {
         received += copy(current.body(), out, hasher, blob.size() + 1 - received);
@@ -87,7 +107,7 @@ final class BlobReader {
             action,
             received,
             String.valueOf(e.getCause()));
-        response = resumeAt(repository, blob, received, action);
+        response = resumeAt(repository, opened.endpoint(), blob, received, action);
       }
     }
     if (received != blob.size()) {
@@ -100,19 +120,25 @@ final class BlobReader {
     }
   }
 
+  private record Opened(ImageRegistry endpoint, String action, HttpResponse response) {}
+
   /** Asks for the rest of a blob from {@code blobOffset} on, so a broken download goes on. */
   private HttpResponse resumeAt(
-      ImageReference repository, Descriptor blob, long blobOffset, String action)
+      ImageReference repository,
+      ImageRegistry registry,
+      Descriptor blob,
+      long blobOffset,
+      String action)
       throws RegistryException {
     long lastByte = blob.size() - 1;
     HttpResponse response =
         sender.send(
             new Exchange(
-                endpoints.registryOf(repository),
+                registry,
                 action,
                 Endpoints.pullScope(repository),
                 HttpRequest.get(
-                    endpoints.blob(repository, blob.digest()),
+                    endpoints.blob(registry, repository, blob.digest()),
                     Map.of(
                         "Range",
                         "bytes=" + blobOffset + "-" + lastByte,
@@ -171,9 +197,23 @@ final class BlobReader {
     long lastByte = Math.min(offset + length, blobSize) - 1;
     String action =
         "read bytes " + offset + "-" + lastByte + " of blob " + digest + " of " + repository;
-    ImageRegistry registry = endpoints.registryOf(repository);
-    if (rangelessHosts.contains(registry.apiHost())) {
-      return wholeBlobFrom(repository, digest, offset, lastByte, action);
+    return fallback.first(
+        repository,
+        EndpointFallback.PULL,
+        action,
+        (at, atAction) -> openRangeAt(at, repository, digest, offset, lastByte, atAction));
+  }
+
+  private InputStream openRangeAt(
+      ImageRegistry registry,
+      ImageReference repository,
+      Digest digest,
+      long offset,
+      long lastByte,
+      String action)
+      throws RegistryException {
+    if (rangelessEndpoints.contains(registry.apiBase())) {
+      return wholeBlobFrom(registry, repository, digest, offset, lastByte, action);
     }
     HttpResponse response =
         sender.send(
@@ -182,7 +222,7 @@ final class BlobReader {
                 action,
                 Endpoints.pullScope(repository),
                 HttpRequest.get(
-                    endpoints.blob(repository, digest),
+                    endpoints.blob(registry, repository, digest),
                     Map.of(
                         "Range",
                         "bytes=" + offset + "-" + lastByte,
@@ -293,7 +333,7 @@ final class BlobReader {
               + " ignores Range and full downloads are turned off; allow them or use another"
               + " registry");
     }
-    if (rangelessHosts.add(registry.apiHost())) {
+    if (rangelessEndpoints.add(registry.apiBase())) {
       log.warn(
           "registry {} answered 200 to a range request for blob {}; falling back to full"
               + " downloads from this registry",
@@ -303,9 +343,14 @@ final class BlobReader {
   }
 
   private InputStream wholeBlobFrom(
-      ImageReference repository, Digest digest, long offset, long lastByte, String action)
+      ImageRegistry registry,
+      ImageReference repository,
+      Digest digest,
+      long offset,
+      long lastByte,
+      String action)
       throws RegistryException {
-    HttpResponse response = sender.send(get(repository, digest, action, Map.of()));
+    HttpResponse response = sender.send(get(repository, registry, digest, action));
     return skipTo(response, offset, lastByte, action);
   }
 
@@ -321,12 +366,12 @@ final class BlobReader {
   }
 
   private Exchange get(
-      ImageReference repository, Digest digest, String action, Map<String, String> headers) {
+      ImageReference repository, ImageRegistry registry, Digest digest, String action) {
     return new Exchange(
-        endpoints.registryOf(repository),
+        registry,
         action,
         Endpoints.pullScope(repository),
-        HttpRequest.get(endpoints.blob(repository, digest), headers),
+        HttpRequest.get(endpoints.blob(registry, repository, digest), Map.of()),
         RequestSender.statuses(200),
         "the blob is gone from the registry; was the image deleted or re-pushed?",
         true);

@@ -37,28 +37,34 @@ final class BlobUploader {
     if (reader.exists(repository, blob.digest())) {
       return BlobPushOutcome.ALREADY_PRESENT;
     }
-    String action = "push blob " + blob.digest() + " to " + repository.repository();
-    URI session = startSession(repository, blob.digest(), mountFrom, action);
+    String baseAction = "push blob " + blob.digest() + " to " + repository.repository();
+    ImageRegistry registry = endpoints.pushTarget(repository, baseAction);
+    String action = baseAction + registry.via();
+    URI session = startSession(registry, repository, blob.digest(), mountFrom, action);
     if (session == null) {
       return BlobPushOutcome.MOUNTED;
     }
     if (chunkBytes > 0 && chunkBytes < content.length()) {
-      session = sendChunks(repository, session, content, chunkBytes, action);
-      finish(repository, session, blob.digest(), RequestBody.of(new byte[0]), action);
+      session = sendChunks(registry, repository, session, content, chunkBytes, action);
+      finish(registry, repository, session, blob.digest(), RequestBody.of(new byte[0]), action);
     } else {
-      finish(repository, session, blob.digest(), content, action);
+      finish(registry, repository, session, blob.digest(), content, action);
     }
     return BlobPushOutcome.UPLOADED;
   }
 
   /** Opens an upload session; null when the mount request linked the blob instead. */
   private @Nullable URI startSession(
-      ImageReference repository, Digest digest, @Nullable String mountFrom, String action)
+      ImageRegistry registry,
+      ImageReference repository,
+      Digest digest,
+      @Nullable String mountFrom,
+      String action)
       throws RegistryException {
     URI uri =
         mountFrom == null
-            ? endpoints.uploads(repository)
-            : endpoints.mount(repository, digest, mountFrom);
+            ? endpoints.uploads(registry, repository)
+            : endpoints.mount(registry, repository, digest, mountFrom);
     String scope = Endpoints.pushScope(repository);
     if (mountFrom != null) {
       scope += " repository:" + mountFrom + ":pull";
@@ -68,7 +74,7 @@ final class BlobUploader {
     HttpResponse response =
         sender.send(
             new Exchange(
-                endpoints.registryOf(repository),
+                registry,
                 action,
                 scope,
                 new HttpRequest("POST", uri, Map.of(), RequestBody.of(new byte[0])),
@@ -83,7 +89,12 @@ final class BlobUploader {
   }
 
   private URI sendChunks(
-      ImageReference repository, URI session, RequestBody content, long chunkBytes, String action)
+      ImageRegistry registry,
+      ImageReference repository,
+      URI session,
+      RequestBody content,
+      long chunkBytes,
+      String action)
       throws RegistryException {
     for (long chunkOffset = 0; chunkOffset < content.length(); chunkOffset += chunkBytes) {
       long chunkLength = Math.min(chunkBytes, content.length() - chunkOffset);
@@ -102,7 +113,7 @@ final class BlobUploader {
       HttpResponse response =
           sender.send(
               new Exchange(
-                  endpoints.registryOf(repository),
+                  registry,
                   action + " (chunk at " + chunkOffset + ")",
                   Endpoints.pushScope(repository),
                   patch,
@@ -116,14 +127,19 @@ final class BlobUploader {
   }
 
   private void finish(
-      ImageReference repository, URI session, Digest digest, RequestBody body, String action)
+      ImageRegistry registry,
+      ImageReference repository,
+      URI session,
+      Digest digest,
+      RequestBody body,
+      String action)
       throws RegistryException {
     String separator = session.getRawQuery() == null ? "?" : "&";
     URI put = URI.create(session + separator + "digest=" + Endpoints.encode(digest.toString()));
     HttpResponse response =
         sender.send(
             new Exchange(
-                endpoints.registryOf(repository),
+                registry,
                 action,
                 Endpoints.pushScope(repository),
                 new HttpRequest("PUT", put, Map.of("Content-Type", OCTET_STREAM), body),

@@ -10,7 +10,10 @@ import java.net.http.HttpRequest.BodyPublisher;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.HttpsURLConnection;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,17 +31,31 @@ final class JdkHttpTransport implements HttpTransport {
   private final Duration connectTimeout;
   private final Duration readTimeout;
   private final HttpClient uploadClient;
+
+  /** Upload clients of endpoints with their own TLS trust; HttpClient fixes it when built. */
+  private final Map<TlsTrust, HttpClient> uploadClientsByTrust = new ConcurrentHashMap<>();
+
   private final LongAdder bytesReceived = new LongAdder();
 
   JdkHttpTransport(Duration connectTimeout, Duration readTimeout) {
     this.connectTimeout = connectTimeout;
     this.readTimeout = readTimeout;
-    this.uploadClient =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(connectTimeout)
-            .build();
+    this.uploadClient = uploadClientBuilder().build();
+  }
+
+  private HttpClient.Builder uploadClientBuilder() {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(connectTimeout);
+  }
+
+  private HttpClient uploadClient(@Nullable TlsTrust trust) {
+    if (trust == null) {
+      return uploadClient;
+    }
+    return uploadClientsByTrust.computeIfAbsent(
+        trust, t -> uploadClientBuilder().sslContext(t.context()).build());
   }
 
   @Override
@@ -60,6 +77,11 @@ final class JdkHttpTransport implements HttpTransport {
     connection.setConnectTimeout((int) connectTimeout.toMillis());
     connection.setReadTimeout((int) readTimeout.toMillis());
     connection.setUseCaches(false);
+    TlsTrust trust = request.tls();
+    if (trust != null && connection instanceof HttpsURLConnection https) {
+      https.setSSLSocketFactory(trust.socketFactory());
+      https.setHostnameVerifier(trust.hostnameVerifier());
+    }
     connection.setRequestMethod(request.method());
     request.headers().forEach(connection::setRequestProperty);
     int status = connection.getResponseCode();
@@ -76,7 +98,8 @@ final class JdkHttpTransport implements HttpTransport {
             .method(request.method(), publisher(body));
     request.headers().forEach(builder::header);
     try {
-      var response = uploadClient.send(builder.build(), BodyHandlers.ofInputStream());
+      var response =
+          uploadClient(request.tls()).send(builder.build(), BodyHandlers.ofInputStream());
       return new HttpResponse(
           request.uri(), response.statusCode(), response.headers().map(), counted(response.body()));
     } catch (InterruptedException e) {

@@ -37,34 +37,44 @@ final class ManifestFetcher {
 
   private final RequestSender sender;
   private final Endpoints endpoints;
+  private final EndpointFallback fallback;
 
-  ManifestFetcher(RequestSender sender, Endpoints endpoints) {
+  ManifestFetcher(RequestSender sender, Endpoints endpoints, EndpointFallback fallback) {
     this.sender = sender;
     this.endpoints = endpoints;
+    this.fallback = fallback;
   }
 
   FetchedManifest fetch(ImageReference reference) throws RegistryException {
     String action = "fetch manifest " + reference;
+    // A tag is resolved only where that is trusted; by digest the bytes are checked, so any
+    // mirror that may pull can serve it.
+    var needed = reference.digest() == null ? EndpointFallback.RESOLVE : EndpointFallback.PULL;
+    return fallback.first(
+        reference, needed, action, (at, atAction) -> fetchAt(reference, at, atAction));
+  }
+
+  private FetchedManifest fetchAt(ImageReference reference, ImageRegistry registry, String action)
+      throws RegistryException {
     var exchange =
         new Exchange(
-            endpoints.registryOf(reference),
+            registry,
             action,
             Endpoints.pullScope(reference),
             HttpRequest.get(
-                endpoints.manifest(reference, reference.manifestReference()),
+                endpoints.manifest(registry, reference, reference.manifestReference()),
                 Map.of("Accept", ACCEPT)),
             RequestSender.statuses(200),
             "check the repository name and tag (e.g. with skopeo list-tags), or log in if it is"
                 + " private",
             true);
-    byte[] bytes;
-    String contentType;
     for (int attempt = 1; ; attempt++) {
+      String contentType;
+      byte[] bytes;
       try (HttpResponse response = sender.send(exchange)) {
         contentType = response.header("Content-Type");
         bytes = response.bodyBytes(MAX_MANIFEST_BYTES + 1);
         checkLength(response, bytes);
-        break;
       } catch (IOException e) {
         // The sender retries failed requests, not answers whose body breaks off afterwards.
         if (attempt == BODY_ATTEMPTS) {
@@ -78,12 +88,13 @@ final class ManifestFetcher {
               e);
         }
         log.info("{}: the answer broke off ({}); asking again", action, e.getMessage());
+        continue;
       }
+      if (bytes.length > MAX_MANIFEST_BYTES) {
+        throw new RegistryProtocolException(action + ": larger than 4 MiB, not a manifest");
+      }
+      return parse(reference, bytes, contentType, action);
     }
-    if (bytes.length > MAX_MANIFEST_BYTES) {
-      throw new RegistryProtocolException(action + ": larger than 4 MiB, not a manifest");
-    }
-    return parse(reference, bytes, contentType, action);
   }
 
   /** A body shorter than its Content-Length was cut off: some connections end without an error. */

@@ -22,9 +22,12 @@ final class ManifestUploader {
   private final RequestSender sender;
   private final Endpoints endpoints;
 
-  ManifestUploader(RequestSender sender, Endpoints endpoints) {
+  private final EndpointFallback fallback;
+
+  ManifestUploader(RequestSender sender, Endpoints endpoints, EndpointFallback fallback) {
     this.sender = sender;
     this.endpoints = endpoints;
+    this.fallback = fallback;
   }
 
   PushedManifest push(ImageReference target, String mediaType, byte[] bytes)
@@ -35,14 +38,15 @@ final class ManifestUploader {
     if (wanted != null && !wanted.equals(digest)) {
       throw new DigestMismatchException(action, wanted, digest);
     }
+    ImageRegistry registry = endpoints.pushTarget(target, action);
     var exchange =
         new Exchange(
-            endpoints.registryOf(target),
-            action,
+            registry,
+            action + registry.via(),
             Endpoints.pushScope(target),
             new HttpRequest(
                 "PUT",
-                endpoints.manifest(target, target.manifestReference()),
+                endpoints.manifest(registry, target, target.manifestReference()),
                 Map.of("Content-Type", mediaType),
                 RequestBody.of(bytes)),
             RequestSender.statuses(201),
@@ -62,13 +66,18 @@ final class ManifestUploader {
     if (digest == null) {
       throw new IllegalArgumentException("delete needs a manifest digest, not a tag: " + manifest);
     }
+    String action = "delete manifest " + manifest;
+    ImageRegistry registry = endpoints.pushTarget(manifest, action);
     var exchange =
         new Exchange(
-            endpoints.registryOf(manifest),
-            "delete manifest " + manifest,
+            registry,
+            action + registry.via(),
             "repository:" + manifest.repository() + ":delete",
             new HttpRequest(
-                "DELETE", endpoints.manifest(manifest, digest.toString()), Map.of(), null),
+                "DELETE",
+                endpoints.manifest(registry, manifest, digest.toString()),
+                Map.of(),
+                null),
             RequestSender.statuses(202, 404),
             "",
             false);
@@ -89,13 +98,21 @@ final class ManifestUploader {
   }
 
   List<String> tags(ImageReference repository) throws RegistryException {
-    String action = "list tags of " + repository.registry() + "/" + repository.repository();
+    return fallback.first(
+        repository,
+        EndpointFallback.RESOLVE,
+        "list tags of " + repository.registry() + "/" + repository.repository(),
+        (at, action) -> tags(at, repository, action));
+  }
+
+  private List<String> tags(ImageRegistry registry, ImageReference repository, String action)
+      throws RegistryException {
     List<String> tags = new ArrayList<>();
-    URI page = endpoints.tags(repository);
+    URI page = endpoints.tags(registry, repository);
     while (page != null) {
       var exchange =
           new Exchange(
-              endpoints.registryOf(repository),
+              registry,
               action,
               Endpoints.pullScope(repository),
               HttpRequest.get(page, Map.of("Accept", "application/json")),
@@ -131,14 +148,27 @@ final class ManifestUploader {
   Optional<ImageIndex> referrers(
       ImageReference repository, Digest subject, @Nullable String artifactType)
       throws RegistryException {
-    URI uri = endpoints.referrers(repository, subject);
+    return fallback.first(
+        repository,
+        EndpointFallback.PULL,
+        "list referrers of " + subject + " in " + repository.repository(),
+        (at, action) -> referrers(at, repository, subject, artifactType, action));
+  }
+
+  private Optional<ImageIndex> referrers(
+      ImageRegistry registry,
+      ImageReference repository,
+      Digest subject,
+      @Nullable String artifactType,
+      String action)
+      throws RegistryException {
+    URI uri = endpoints.referrers(registry, repository, subject);
     if (artifactType != null) {
       uri = URI.create(uri + "?artifactType=" + Endpoints.encode(artifactType));
     }
-    String action = "list referrers of " + subject + " in " + repository.repository();
     var exchange =
         new Exchange(
-            endpoints.registryOf(repository),
+            registry,
             action,
             Endpoints.pullScope(repository),
             HttpRequest.get(uri, Map.of("Accept", dev.lazypull.oci.MediaTypes.OCI_INDEX)),

@@ -35,13 +35,15 @@ public final class RegistryClient {
 
   private RegistryClient(RegistryOptions options, HttpTransport transport) {
     this.options = options;
-    var endpoints = new Endpoints(options.insecureHosts());
+    var endpoints = new Endpoints(options.insecureHosts(), options.hosts());
+    var fallback = new EndpointFallback(endpoints);
     var authenticator = new Authenticator(options.credentials(), Clock.systemUTC());
     this.sender = new RequestSender(transport, authenticator, options.retryPolicy());
-    this.manifestFetcher = new ManifestFetcher(sender, endpoints);
-    this.blobReader = new BlobReader(sender, endpoints, options.allowFullDownloadForRanges());
+    this.manifestFetcher = new ManifestFetcher(sender, endpoints, fallback);
+    this.blobReader =
+        new BlobReader(sender, endpoints, fallback, options.allowFullDownloadForRanges());
     this.blobUploader = new BlobUploader(sender, endpoints, blobReader);
-    this.manifestUploader = new ManifestUploader(sender, endpoints);
+    this.manifestUploader = new ManifestUploader(sender, endpoints, fallback);
   }
 
   public static RegistryClient create(RegistryOptions options) {
@@ -76,7 +78,7 @@ public final class RegistryClient {
     return OciJson.read(bytes, ImageConfig.class);
   }
 
-  /** Whether the repository has the blob (HEAD). */
+  /** Whether the repository has the blob (HEAD) where pushes go (the first push endpoint). */
   public boolean blobExists(ImageReference repository, Digest digest) throws RegistryException {
     return blobReader.exists(repository, digest);
   }

@@ -48,6 +48,29 @@ final class RegistryErrors {
     };
   }
 
+  /**
+   * The same failure with the endpoints tried before the one that failed last named at its end
+   * ("...; tried first: http://mirror/v2/: not found (HTTP 404 ...)"); unchanged when there were
+   * none.
+   */
+  static RegistryException withTried(RegistryException e, List<String> tried) {
+    if (tried.isEmpty()) {
+      return e;
+    }
+    String message = e.getMessage() + "; tried first: " + String.join(", ", tried);
+    return switch (e) {
+      case NotFoundException notFound -> new NotFoundException(message, e);
+      case RegistryUnavailableException unavailable -> new RegistryUnavailableException(message, e);
+      case UnauthorizedException unauthorized -> new UnauthorizedException(message, e);
+      case RegistryProtocolException protocol -> new RegistryProtocolException(message, e);
+      case RangeNotSatisfiableException range -> new RangeNotSatisfiableException(message, e);
+      case RangeUnsupportedException range -> new RangeUnsupportedException(message, e);
+      // Its message is made from its digests; the caller keeps them.
+      case DigestMismatchException mismatch -> mismatch;
+      default -> e;
+    };
+  }
+
   /** "HTTP 404 MANIFEST_UNKNOWN: manifest unknown" from the distribution error body. */
   private static String describe(HttpResponse response) {
     String text = "HTTP " + response.status();

@@ -16,6 +16,7 @@ import java.util.Set;
  * @param retryPolicy when failed requests are tried again
  * @param allowFullDownloadForRanges whether a registry that ignores Range may be read by
  *     downloading from the start; when false such a read fails with RangeUnsupportedException
+ * @param hosts mirrors and per-endpoint TLS from containerd hosts.toml files (or none)
  */
 public record RegistryOptions(
     Set<String> insecureHosts,
@@ -24,7 +25,8 @@ public record RegistryOptions(
     Duration connectTimeout,
     Duration readTimeout,
     RetryPolicy retryPolicy,
-    boolean allowFullDownloadForRanges) {
+    boolean allowFullDownloadForRanges,
+    RegistryHosts hosts) {
 
   public RegistryOptions {
     insecureHosts = Set.copyOf(insecureHosts);
@@ -39,18 +41,20 @@ public record RegistryOptions(
         Duration.ofSeconds(10),
         Duration.ofSeconds(60),
         RetryPolicy.DEFAULT,
-        true);
+        true,
+        RegistryHosts.none());
   }
 
-  public RegistryOptions withInsecureHosts(Set<String> hosts) {
+  public RegistryOptions withInsecureHosts(Set<String> newInsecureHosts) {
     return new RegistryOptions(
-        hosts,
+        newInsecureHosts,
         credentials,
         platform,
         connectTimeout,
         readTimeout,
         retryPolicy,
-        allowFullDownloadForRanges);
+        allowFullDownloadForRanges,
+        hosts);
   }
 
   public RegistryOptions withCredentials(CredentialSource source) {
@@ -61,7 +65,8 @@ public record RegistryOptions(
         connectTimeout,
         readTimeout,
         retryPolicy,
-        allowFullDownloadForRanges);
+        allowFullDownloadForRanges,
+        hosts);
   }
 
   public RegistryOptions withPlatform(Platform newPlatform) {
@@ -72,7 +77,8 @@ public record RegistryOptions(
         connectTimeout,
         readTimeout,
         retryPolicy,
-        allowFullDownloadForRanges);
+        allowFullDownloadForRanges,
+        hosts);
   }
 
   public RegistryOptions withTimeouts(Duration connect, Duration read) {
@@ -83,7 +89,8 @@ public record RegistryOptions(
         connect,
         read,
         retryPolicy,
-        allowFullDownloadForRanges);
+        allowFullDownloadForRanges,
+        hosts);
   }
 
   public RegistryOptions withRetryPolicy(RetryPolicy policy) {
@@ -94,11 +101,32 @@ public record RegistryOptions(
         connectTimeout,
         readTimeout,
         policy,
-        allowFullDownloadForRanges);
+        allowFullDownloadForRanges,
+        hosts);
+  }
+
+  /** Mirrors and TLS settings per registry, e.g. {@code RegistryHosts.load(certsDir)}. */
+  public RegistryOptions withHosts(RegistryHosts newHosts) {
+    return new RegistryOptions(
+        insecureHosts,
+        credentials,
+        platform,
+        connectTimeout,
+        readTimeout,
+        retryPolicy,
+        allowFullDownloadForRanges,
+        newHosts);
   }
 
   public RegistryOptions withFullDownloadForRanges(boolean allowed) {
     return new RegistryOptions(
-        insecureHosts, credentials, platform, connectTimeout, readTimeout, retryPolicy, allowed);
+        insecureHosts,
+        credentials,
+        platform,
+        connectTimeout,
+        readTimeout,
+        retryPolicy,
+        allowed,
+        hosts);
   }
 }

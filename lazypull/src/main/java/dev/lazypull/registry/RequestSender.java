@@ -2,9 +2,11 @@ package dev.lazypull.registry;
 
 import java.io.IOException;
 import java.net.URI;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
+import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,18 +38,25 @@ final class RequestSender {
   HttpResponse send(Exchange exchange) throws RegistryException {
     long startNanos = System.nanoTime();
     boolean challengeAnswered = false;
+    // An endpoint with another after it is asked once: the next one is the retry (containerd).
+    RetryPolicy policy = exchange.registry().hasFallback() ? RetryPolicy.NONE : retryPolicy;
+    TlsTrust tls = exchange.registry().tls();
+    Authenticator.TokenRealmSender realm =
+        (action, tokenRequest) -> sendToRealm(action, tokenRequest.withTls(tls));
     for (int attempt = 1; ; attempt++) {
       String authorization =
-          authenticator.authorization(exchange.registry(), exchange.scope(), this::sendToRealm);
-      HttpRequest request = exchange.request();
+          authenticator.authorization(exchange.registry(), exchange.scope(), realm);
+      HttpRequest request = exchange.request().withTls(tls);
       if (authorization != null) {
         request = request.withHeader("Authorization", authorization);
       }
       HttpResponse response;
       try {
         response = sendFollowingRedirects(request, exchange.followRedirects());
+      } catch (SSLException e) {
+        throw tlsFailure(exchange, e);
       } catch (IOException e) {
-        waitOrGiveUp(exchange.action(), attempt, startNanos, null, describe(e), e);
+        waitOrGiveUp(policy, exchange.action(), attempt, startNanos, null, describe(e), e);
         continue;
       }
       int status = response.status();
@@ -56,11 +65,7 @@ final class RequestSender {
         closeQuietly(response);
         if (!challengeAnswered
             && authenticator.answer(
-                exchange.registry(),
-                challenge,
-                exchange.scope(),
-                authorization,
-                this::sendToRealm)) {
+                exchange.registry(), challenge, exchange.scope(), authorization, realm)) {
           challengeAnswered = true;
           attempt--;
           continue;
@@ -75,9 +80,10 @@ final class RequestSender {
       }
       if (RetryPolicy.isRetryableStatus(status) && !exchange.expectedStatuses().contains(status)) {
         String retryAfter = response.header("Retry-After");
-        if (canRetry(attempt, startNanos, retryAfter)) {
+        if (canRetry(policy, attempt, startNanos, retryAfter)) {
           closeQuietly(response);
-          waitOrGiveUp(exchange.action(), attempt, startNanos, retryAfter, "HTTP " + status, null);
+          waitOrGiveUp(
+              policy, exchange.action(), attempt, startNanos, retryAfter, "HTTP " + status, null);
           continue;
         }
       }
@@ -130,11 +136,13 @@ final class RequestSender {
     return response.uri().resolve(location);
   }
 
-  private boolean canRetry(int attempt, long startNanos, @Nullable String retryAfter) {
-    return retryPolicy.delayBeforeNext(attempt, elapsedSince(startNanos), retryAfter).isPresent();
+  private static boolean canRetry(
+      RetryPolicy policy, int attempt, long startNanos, @Nullable String retryAfter) {
+    return policy.delayBeforeNext(attempt, elapsedSince(startNanos), retryAfter).isPresent();
   }
 
-  private void waitOrGiveUp(
+  private static void waitOrGiveUp(
+      RetryPolicy policy,
       String action,
       int attempt,
       long startNanos,
@@ -143,7 +151,7 @@ final class RequestSender {
       @Nullable IOException cause)
       throws RegistryException {
     Optional<Duration> delay =
-        retryPolicy.delayBeforeNext(attempt, elapsedSince(startNanos), retryAfter);
+        policy.delayBeforeNext(attempt, elapsedSince(startNanos), retryAfter);
     if (delay.isEmpty()) {
       String message =
           action
@@ -173,14 +181,21 @@ final class RequestSender {
       try {
         response = sendFollowingRedirects(request, true);
       } catch (IOException e) {
-        waitOrGiveUp(action, attempt, startNanos, null, describe(e), e);
+        waitOrGiveUp(retryPolicy, action, attempt, startNanos, null, describe(e), e);
         continue;
       }
       if (RetryPolicy.isRetryableStatus(response.status())
-          && canRetry(attempt, startNanos, response.header("Retry-After"))) {
+          && canRetry(retryPolicy, attempt, startNanos, response.header("Retry-After"))) {
         String retryAfter = response.header("Retry-After");
         closeQuietly(response);
-        waitOrGiveUp(action, attempt, startNanos, retryAfter, "HTTP " + response.status(), null);
+        waitOrGiveUp(
+            retryPolicy,
+            action,
+            attempt,
+            startNanos,
+            retryAfter,
+            "HTTP " + response.status(),
+            null);
         continue;
       }
       if (response.status() == 200) {
@@ -204,6 +219,53 @@ final class RequestSender {
 
   static Set<Integer> statuses(Integer... codes) {
     return Set.of(codes);
+  }
+
+  /**
+   * TLS failed: retrying cannot help, so this fails at once, naming the host and the hosts.toml
+   * settings that fix it (a CA with {@code ca}, or {@code skip_verify} for tests).
+   */
+  private static RegistryUnavailableException tlsFailure(Exchange exchange, SSLException e) {
+    ImageRegistry registry = exchange.registry();
+    String where =
+        registry.source() != null
+            ? registry.source()
+            : "a hosts.toml for " + registry.name() + " (snapshotter config_path, or --hosts-dir)";
+    // The deepest cause says it best ("unable to find valid certification path ...").
+    Throwable root = e;
+    boolean untrusted = false;
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      root = t;
+      untrusted |= t instanceof CertificateException;
+    }
+    String why = oneLine(root.getMessage() == null ? root.toString() : root.getMessage());
+    if (untrusted) {
+      return new RegistryUnavailableException(
+          exchange.action()
+              + ": the TLS certificate of "
+              + registry.apiHost()
+              + " is not trusted ("
+              + why
+              + "); give its CA with ca = \"/path/to/ca.crt\", or set skip_verify = true"
+              + " (tests only), for "
+              + registry.apiBase()
+              + " in "
+              + where,
+          e);
+    }
+    return new RegistryUnavailableException(
+        exchange.action()
+            + ": TLS with "
+            + registry.apiHost()
+            + " failed ("
+            + why
+            + "); check that it serves https, or name it with http:// in "
+            + where,
+        e);
+  }
+
+  private static String oneLine(String text) {
+    return text.replaceAll("\\s+", " ").strip();
   }
 
   /** An I/O failure in words for the one-line error: its message, not the Java class name. */

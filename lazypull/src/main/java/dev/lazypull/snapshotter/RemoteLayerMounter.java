@@ -2,6 +2,8 @@ package dev.lazypull.snapshotter;
 
 import dev.lazypull.fs.LazyLayer;
 import dev.lazypull.fs.cache.SpanCache;
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
+import dev.lazypull.fs.layer.BackgroundPacer;
 import dev.lazypull.fs.layer.FetchCounters;
 import dev.lazypull.fuse.FuseMount;
 import dev.lazypull.fuse.MountOptions;
@@ -20,6 +22,10 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +49,18 @@ public final class RemoteLayerMounter implements AutoCloseable {
   private final Map<String, ResolvedImage> manifests = new ConcurrentHashMap<>();
   private final Map<Path, Mounted> mounts = new ConcurrentHashMap<>();
   private volatile boolean allowUnverifiedToc;
+
+  private final Map<Path, Future<?>> backgroundFetches = new ConcurrentHashMap<>();
+
+  /**
+   * One thread pulls the rest of the mounted lazy layers, one layer after another: all layers share
+   * the registry link, and a layer fetched whole sooner is worth more than many half done.
+   */
+  private final ExecutorService backgroundFetcher =
+      Executors.newSingleThreadExecutor(
+          Thread.ofPlatform().name("background-fetch").daemon().factory());
+
+  private volatile @Nullable BackgroundFetchPolicy backgroundPolicy;
 
   private record Mounted(LazyLayer layer, FuseMount mount) {}
 
@@ -76,6 +94,11 @@ public final class RemoteLayerMounter implements AutoCloseable {
     this.cache = SpanCache.open(cacheDir.resolve("spans"), cacheBytes);
     this.wholeLayersDir = cacheDir.resolve("layers");
     this.readTimeout = readTimeout;
+  }
+
+  /** Pulls the rest of every lazy layer mounted from now on in the background, paced by policy. */
+  public void enableBackgroundFetch(BackgroundFetchPolicy policy) {
+    backgroundPolicy = policy;
   }
 
   /**
@@ -151,6 +174,13 @@ public final class RemoteLayerMounter implements AutoCloseable {
       throw e;
     }
     mounts.put(mountPoint, new Mounted(lazyLayer, mount));
+    BackgroundFetchPolicy policy = backgroundPolicy;
+    if (policy != null && lazyLayer.lazy()) {
+      // The pacer's start delay counts from the mount, not from when the queue reaches the layer.
+      BackgroundPacer pacer = policy.pacer();
+      backgroundFetches.put(
+          mountPoint, backgroundFetcher.submit(() -> lazyLayer.fetchRestInBackground(pacer)));
+    }
     long millis = (System.nanoTime() - startNanos) / 1_000_000;
     log.atInfo()
         .addKeyValue("layer", layer.digest())
@@ -170,6 +200,10 @@ public final class RemoteLayerMounter implements AutoCloseable {
 
   /** Unmounts what is mounted at {@code mountPoint}, detaching lazily when it is busy. */
   public void unmount(Path mountPoint) throws IOException {
+    Future<?> fetching = backgroundFetches.remove(mountPoint);
+    if (fetching != null) {
+      fetching.cancel(true);
+    }
     Mounted mounted = mounts.remove(mountPoint);
     if (mounted == null) {
       FuseMount.detachDeadMount(mountPoint);
@@ -229,6 +263,7 @@ public final class RemoteLayerMounter implements AutoCloseable {
   /** Unmounts every layer (detaching busy ones). */
   @Override
   public void close() {
+    backgroundFetcher.shutdownNow();
     for (Path mountPoint : mounts.keySet()) {
       try {
         unmount(mountPoint);

@@ -59,6 +59,8 @@ class MountCrashIT {
           new ProcessBuilder(
                   LAUNCHER.toString(),
                   "mount",
+                  "--background-delay", // the background fetcher runs from the start
+                  "0",
                   "--cache-dir",
                   cache.toString(),
                   image.toString(),
@@ -180,6 +182,8 @@ class MountCrashIT {
             LAUNCHER.toString(),
             "mount",
             "--daemon",
+            "--background-delay",
+            "0",
             "--cache-dir",
             cache.toString(),
             image.toString(),

@@ -6,6 +6,7 @@ import dev.lazypull.cli.Main;
 import dev.lazypull.estargz.EstargzReader;
 import dev.lazypull.estargz.EstargzWriter;
 import dev.lazypull.estargz.Footer;
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
 import dev.lazypull.fs.layer.EstargzLayer;
 import dev.lazypull.fs.layer.IndexedLayer;
 import dev.lazypull.fs.layer.LocalLayer;
@@ -152,7 +153,8 @@ class EstargzMountIT {
 
         long beforeBackground = estargzGets(before, blobPath);
         var lazyEstargz = (EstargzLayer) image.layers().get(1);
-        assertThat(lazyEstargz.fetchAllInBackground(Duration.ofMillis(5))).isTrue();
+        assertThat(lazyEstargz.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer()))
+            .isTrue();
         long background = estargzGets(before, blobPath) - beforeBackground;
         assertThat(background).as("the chunks not read yet, in one run").isEqualTo(1);
         assertSameTree(mountPoint, unpacked);

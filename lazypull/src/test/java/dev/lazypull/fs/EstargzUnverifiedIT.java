@@ -12,6 +12,7 @@ import dev.lazypull.estargz.EstargzReader;
 import dev.lazypull.estargz.EstargzWriter;
 import dev.lazypull.estargz.FileChunk;
 import dev.lazypull.estargz.Footer;
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
 import dev.lazypull.fs.layer.EstargzLayer;
 import dev.lazypull.fs.layer.LocalLayer;
 import dev.lazypull.fuse.FuseMount;
@@ -169,7 +170,7 @@ class EstargzUnverifiedIT {
             assertSameTree(snapshot(mountPoint), withoutFormatEntries(snapshot(unpacked)));
           });
 
-      assertThat(layer.fetchAllInBackground(Duration.ofMillis(5))).isTrue();
+      assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isTrue();
       assertThat(layer.tocTrusted()).as("the whole blob matched the layer digest").isTrue();
     }
   }
@@ -215,7 +216,7 @@ class EstargzUnverifiedIT {
             assertThat(gets(before, blobPath)).hasSize(1 + 4).containsOnly(206);
             assertSameTree(snapshot(mountPoint), withoutFormatEntries(snapshot(unpacked)));
           });
-      assertThat(layer.fetchAllInBackground(Duration.ofMillis(5))).isTrue();
+      assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isTrue();
       assertThat(layer.tocTrusted()).isTrue();
     }
 

@@ -3,6 +3,7 @@ package dev.lazypull.snapshotter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
 import dev.lazypull.oci.Descriptor;
 import dev.lazypull.registry.RegistryClient;
 import dev.lazypull.registry.RegistryOptions;
@@ -194,6 +195,41 @@ class RemoteSnapshotIT {
     snapshotter.remove("c1");
     assertThat(Containerd.mountsUnder(dir)).isEmpty();
     assertThat(snapshotter.list(List.of())).isEmpty();
+  }
+
+  @Test
+  void prepare_withBackgroundFetch_pullsTheWholeLazyLayer() throws Exception {
+    List<Descriptor> layers = layersOf("remote:soci");
+    Descriptor bottom = layers.get(0);
+    int before = registry.settledRequestCount();
+    var mounter =
+        new RemoteLayerMounter(
+            RegistryClient.create(RegistryOptions.defaults()),
+            dir.resolve("cache"),
+            64 << 20,
+            Duration.ofSeconds(30));
+    mounter.enableBackgroundFetch(BackgroundFetchPolicy.IMMEDIATE);
+    snapshotter = Snapshotter.open(dir.resolve("root"), mounter);
+    Snapshotter opened = snapshotter;
+    assertAlreadyExists(
+        () -> opened.prepare("ns/1/extract-a", "", labels("remote:soci", bottom, "c1")));
+
+    // Nothing reads the layer: every byte the registry sends for it is the background fetcher's.
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (mounter.counters().backgroundSpans() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(mounter.counters().backgroundSpans())
+        .as("spans fetched in the background")
+        .isPositive();
+    long served = bytesServedFor(bottom, before);
+    while (served < bottom.size() && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      served = bytesServedFor(bottom, before);
+    }
+    assertThat(served)
+        .as("bytes of the layer the registry sent")
+        .isGreaterThanOrEqualTo(bottom.size());
   }
 
   @Test

@@ -3,9 +3,18 @@ package dev.lazypull.snapshotter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
+import dev.lazypull.registry.RegistryEndpoint;
+import dev.lazypull.registry.RegistryHosts;
+import dev.lazypull.registry.RegistryOptions;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +43,7 @@ class SnapshotterConfigTest {
             [registry]
             config_path = "%s"
             insecure = ["a.example:5000"]
+            mirrors = { "docker.io" = ["http://127.0.0.1:5001", "https://m2.example"] }
             """
                 .formatted(dir.resolve("certs.d")));
     hostsToml("plain.example:5000", "server = \"http://plain.example:5000\"\n");
@@ -50,8 +60,49 @@ class SnapshotterConfigTest {
     assertThat(config.remote()).isFalse();
     assertThat(config.cacheMib()).isEqualTo(512);
     assertThat(config.readTimeoutSeconds()).isEqualTo(7);
-    assertThat(config.allInsecureHosts())
-        .containsExactly("a.example:5000", "mirror.example", "plain.example:5000");
+    assertThat(config.mirrors())
+        .containsExactly(
+            Map.entry("docker.io", List.of("http://127.0.0.1:5001", "https://m2.example")));
+
+    RegistryOptions options =
+        config.registryOptions(RegistryOptions.defaults().withInsecureHosts(Set.of("cli:1")), file);
+    assertThat(options.insecureHosts()).containsExactlyInAnyOrder("a.example:5000", "cli:1");
+    RegistryHosts hosts = options.hosts();
+    assertThat(hosts.lookup("plain.example:5000").server().url())
+        .isEqualTo(URI.create("http://plain.example:5000"));
+    assertThat(hosts.lookup("mirror.example").mirrors())
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m.url()).isEqualTo(URI.create("http://10.0.0.1:5000"));
+              assertThat(m.capabilities()).containsExactly(RegistryEndpoint.Capability.PULL);
+            });
+    assertThat(hosts.lookup("docker.io").mirrors())
+        .extracting(RegistryEndpoint::url)
+        .containsExactly(URI.create("http://127.0.0.1:5001"), URI.create("https://m2.example"));
+    assertThat(hosts.lookup("quay.io")).isNull();
+  }
+
+  @Test
+  void registryOptions_brokenHostsToml_failsNamingIt() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("config.toml"),
+            "[registry]\nconfig_path = \"%s\"\n".formatted(dir.resolve("certs.d")));
+    hostsToml("bad.example", "[host.\"https://m\"]\ncapabilities = [\"fetch\"]\n");
+    SnapshotterConfig config = SnapshotterConfig.load(file);
+    assertThatThrownBy(() -> config.registryOptions(RegistryOptions.defaults(), file))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining(dir.resolve("certs.d/bad.example/hosts.toml").toString())
+        .hasMessageContaining("unknown capability fetch");
+  }
+
+  @Test
+  void load_mirrorsNotATable_failsNamingTheFile() throws Exception {
+    Path file = Files.writeString(dir.resolve("m.toml"), "[registry]\nmirrors = [\"x\"]\n");
+    assertThatThrownBy(() -> SnapshotterConfig.load(file))
+        .isInstanceOf(IOException.class)
+        .hasMessageStartingWith(file + ": registry.mirrors must be a table");
   }
 
   @Test
@@ -71,6 +122,37 @@ class SnapshotterConfigTest {
         .hasMessageContaining(file.toString());
     Path negative = Files.writeString(dir.resolve("neg.toml"), "[cache]\nsize_mib = 0\n");
     assertThatThrownBy(() -> SnapshotterConfig.load(negative)).hasMessageContaining("positive");
+  }
+
+  @Test
+  void load_backgroundFetchAndConcurrency_areRead() throws Exception {
+    assertThat(SnapshotterConfig.defaults().backgroundFetch())
+        .isEqualTo(BackgroundFetchPolicy.defaults());
+    Path file =
+        Files.writeString(
+            dir.resolve("bg.toml"),
+            """
+            [fetch]
+            concurrency = 6
+            [background_fetch]
+            start_delay_seconds = 5
+            rate_mib_per_second = 20
+            """);
+    SnapshotterConfig config = SnapshotterConfig.load(file);
+    assertThat(config.fetchConcurrency()).isEqualTo(6);
+    assertThat(config.backgroundFetch())
+        .isEqualTo(
+            new BackgroundFetchPolicy(
+                Duration.ofSeconds(5), BackgroundFetchPolicy.DEFAULT_QUIET, 20L << 20));
+
+    Path off = Files.writeString(dir.resolve("off.toml"), "[background_fetch]\nenabled = false\n");
+    assertThat(SnapshotterConfig.load(off).backgroundFetch()).isNull();
+    Path negative =
+        Files.writeString(
+            dir.resolve("negbg.toml"), "[background_fetch]\nrate_mib_per_second = -1\n");
+    assertThatThrownBy(() -> SnapshotterConfig.load(negative))
+        .hasMessageContaining(negative.toString())
+        .hasMessageContaining("must not be negative");
   }
 
   private void hostsToml(String host, String text) throws IOException {

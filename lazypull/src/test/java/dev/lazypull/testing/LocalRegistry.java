@@ -38,24 +38,35 @@ public final class LocalRegistry implements AutoCloseable, BeforeAllCallback, Af
   private final String user;
   private final String password;
   private final TokenServer tokenServer;
+  private final TestCertificates tls;
   private Path dir;
   private Process process;
   private int port;
 
-  private LocalRegistry(String user, String password, TokenServer tokenServer) {
+  private LocalRegistry(
+      String user, String password, TokenServer tokenServer, TestCertificates tls) {
     this.user = user;
     this.password = password;
     this.tokenServer = tokenServer;
+    this.tls = tls;
   }
 
   /** An anonymous registry (not started yet). */
   public static LocalRegistry create() {
-    return new LocalRegistry(null, null, null);
+    return new LocalRegistry(null, null, null, null);
   }
 
   /** A registry that wants Basic credentials (htpasswd, bcrypt) for everything. */
   public static LocalRegistry withBasicAuth(String user, String password) {
-    return new LocalRegistry(user, password, null);
+    return new LocalRegistry(user, password, null, null);
+  }
+
+  /**
+   * An anonymous registry serving https only, with the server certificate of {@code certificates}
+   * ({@code http.tls}): clients must trust their CA.
+   */
+  public static LocalRegistry withTls(TestCertificates certificates) {
+    return new LocalRegistry(null, null, null, certificates);
   }
 
   /**
@@ -63,7 +74,7 @@ public final class LocalRegistry implements AutoCloseable, BeforeAllCallback, Af
    * token's signature against the server's certificate ({@code auth.token.rootcertbundle}).
    */
   public static LocalRegistry withTokenAuth(TokenServer tokenServer) {
-    return new LocalRegistry(null, null, tokenServer);
+    return new LocalRegistry(null, null, tokenServer, null);
   }
 
   /** Starts the registry and waits until it answers; fails loudly when it cannot. */
@@ -209,6 +220,14 @@ public final class LocalRegistry implements AutoCloseable, BeforeAllCallback, Af
     config.append("storage:\n  filesystem:\n    rootdirectory: ").append(storage()).append('\n');
     config.append("  delete:\n    enabled: true\n");
     config.append("http:\n  addr: 127.0.0.1:").append(port).append('\n');
+    if (tls != null) {
+      config
+          .append("  tls:\n    certificate: ")
+          .append(tls.serverCertificate())
+          .append("\n    key: ")
+          .append(tls.serverKey())
+          .append('\n');
+    }
     if (user != null) {
       Path htpasswd = dir.resolve("htpasswd");
       Files.writeString(htpasswd, bcryptLine());
@@ -266,7 +285,9 @@ public final class LocalRegistry implements AutoCloseable, BeforeAllCallback, Af
         connection.setReadTimeout(2000);
         int status = connection.getResponseCode();
         connection.disconnect();
-        if (status == 200 || status == 401) {
+        // A TLS registry answers plain HTTP with 400 ("Client sent an HTTP request to an HTTPS
+        // server"): it is listening.
+        if (status == 200 || status == 401 || (tls != null && status == 400)) {
           return true;
         }
       } catch (IOException notYet) {

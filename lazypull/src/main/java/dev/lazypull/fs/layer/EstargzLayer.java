@@ -63,8 +63,6 @@ public final class EstargzLayer implements LayerReader {
   private final Map<String, Long> fileDataOffsets = new HashMap<>();
   private final long dataSize;
   private final Map<Integer, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
-  private final java.util.concurrent.atomic.AtomicInteger demandReaders =
-      new java.util.concurrent.atomic.AtomicInteger();
   private final LayerHealth health;
   private volatile boolean cacheWriteWarned;
 
@@ -172,11 +170,11 @@ public final class EstargzLayer implements LayerReader {
   @Override
   public int read(long dataOffset, ByteBuffer into) throws IOException {
     health.check();
-    demandReaders.incrementAndGet();
+    OnDemandActivity.readStarted();
     try {
       return readChunks(dataOffset, into);
     } finally {
-      demandReaders.decrementAndGet();
+      OnDemandActivity.readEnded();
     }
   }
 
@@ -228,6 +226,7 @@ public final class EstargzLayer implements LayerReader {
   }
 
   private ByteBuffer fetchChunk(int id) throws IOException {
+    OnDemandActivity.fetched();
     FileChunk chunk = chunks.get(id);
     ByteBuffer data;
     try {
@@ -336,8 +335,8 @@ public final class EstargzLayer implements LayerReader {
   /**
    * Fetches every chunk not yet cached, for the background fetcher: runs of neighbouring chunks (in
    * blob order) of up to {@link #BACKGROUND_RUN_BYTES} compressed bytes per ranged GET, each chunk
-   * checked against its {@code chunkDigest} before it is cached. Before each run it waits while an
-   * on-demand read is in progress, so it yields within one run's time.
+   * checked against its {@code chunkDigest} before it is cached. Before each run it asks the pacer
+   * for its turn (see {@link BackgroundPacer}), so it yields within one run's time.
    *
    * <p>Unlike a zTOC layer, the whole layer's digest is not checked: every byte served comes from a
    * chunk checked against the TOC, and the TOC against the manifest's annotation, so hashing the
@@ -348,9 +347,10 @@ public final class EstargzLayer implements LayerReader {
    * @return true if every chunk is now cached; false if a chunk failed its digest (it is left for
    *     an on-demand read to fetch again, and the failure is logged and counted)
    */
-  public boolean fetchAllInBackground(Duration pause) throws IOException, InterruptedException {
+  public boolean fetchAllInBackground(BackgroundPacer pacer)
+      throws IOException, InterruptedException {
     if (!tocTrusted) {
-      return UnverifiedTocCheck.run(this, pause);
+      return UnverifiedTocCheck.run(this, pacer);
     }
     List<Integer> missing = new ArrayList<>();
     for (int id = 0; id < chunks.size(); id++) {
@@ -363,9 +363,7 @@ public final class EstargzLayer implements LayerReader {
     int next = 0;
     while (next < missing.size()) {
       health.check();
-      while (demandReaders.get() > 0) {
-        Thread.sleep(pause.toMillis());
-      }
+      pacer.awaitTurn();
       int first = next;
       long runStart = chunks.get(missing.get(first)).compressedOffset();
       long runEnd = chunks.get(missing.get(first)).compressedEnd();
@@ -382,6 +380,7 @@ public final class EstargzLayer implements LayerReader {
         next++;
       }
       byte[] compressed = fetch(runStart, runEnd);
+      pacer.fetched(compressed.length);
       for (int i = first; i < next; i++) {
         complete &= completeInBackground(missing.get(i), compressed, runStart);
       }
@@ -429,17 +428,18 @@ public final class EstargzLayer implements LayerReader {
     return java.util.Collections.unmodifiableList(chunks);
   }
 
-  /** Before each background run: fails if the layer is bad, then waits out on-demand reads. */
-  void awaitBackgroundTurn(Duration pause) throws IOException, InterruptedException {
+  /** Before each background run: fails if the layer is bad, then waits for the pacer's turn. */
+  void awaitBackgroundTurn(BackgroundPacer pacer) throws IOException, InterruptedException {
     health.check();
-    while (demandReaders.get() > 0) {
-      Thread.sleep(pause.toMillis());
-    }
+    pacer.awaitTurn();
   }
 
-  /** One counted ranged GET of the blob. */
-  byte[] fetchRange(long compressedStart, long compressedEnd) throws IOException {
-    return fetch(compressedStart, compressedEnd);
+  /** One counted ranged GET of the blob for the background fetch, reported to the pacer. */
+  byte[] fetchRange(long compressedStart, long compressedEnd, BackgroundPacer pacer)
+      throws IOException, InterruptedException {
+    byte[] bytes = fetch(compressedStart, compressedEnd);
+    pacer.fetched(bytes.length);
+    return bytes;
   }
 
   /**

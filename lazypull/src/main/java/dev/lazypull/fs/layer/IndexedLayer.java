@@ -22,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +49,6 @@ public final class IndexedLayer implements LayerReader {
   private final FetchCounters counters;
   private final Duration readTimeout;
   private final Map<Integer, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
-  private final AtomicInteger demandReaders = new AtomicInteger();
   private final LayerHealth health;
   private final Map<Integer, Long> recentFailures = new ConcurrentHashMap<>();
   private static final long FAILURE_MEMORY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
@@ -178,11 +176,6 @@ public final class IndexedLayer implements LayerReader {
     return target;
   }
 
-  /** Whether an on-demand read is waiting: the background fetcher yields to it. */
-  public boolean demandWaiting() {
-    return demandReaders.get() > 0;
-  }
-
   @Override
   public int read(long uncompressedOffset, ByteBuffer into) throws IOException {
     health.check();
@@ -190,7 +183,7 @@ public final class IndexedLayer implements LayerReader {
     if (end <= uncompressedOffset) {
       return 0;
     }
-    demandReaders.incrementAndGet();
+    OnDemandActivity.readStarted();
     try {
       int first = ztoc.spanOf(uncompressedOffset);
       int last = ztoc.spanOf(end - 1);
@@ -201,7 +194,7 @@ public final class IndexedLayer implements LayerReader {
       }
       return total;
     } finally {
-      demandReaders.decrementAndGet();
+      OnDemandActivity.readEnded();
     }
   }
 
@@ -253,6 +246,9 @@ public final class IndexedLayer implements LayerReader {
     // One deadline for all the spans of a read, fetched here or by other readers: waited for one
     // by one, each with the whole timeout, a read over several spans could wait several times it.
     long deadline = System.nanoTime() + readTimeout.toNanos();
+    if (onDemand && !waits.isEmpty()) {
+      OnDemandActivity.fetched();
+    }
     fetchRuns(mine, onDemand);
     Map<Integer, ByteBuffer> result = new HashMap<>();
     for (var wait : waits.entrySet()) {
@@ -451,25 +447,26 @@ public final class IndexedLayer implements LayerReader {
 
   /**
    * Fetches the whole compressed layer in span order for the background fetcher, caching the spans
-   * that are missing and checking the layer's digest at the end. Before each span it waits while an
-   * on-demand read is in progress, so it yields within one span's time.
+   * that are missing and checking the layer's digest at the end. Before each span it asks the pacer
+   * for its turn (no on-demand read in progress, see {@link BackgroundPacer}), so it yields within
+   * one span's time.
    *
    * @return true if the layer is now complete and its digest matched
    */
-  public boolean fetchAllInBackground(Duration pause) throws IOException, InterruptedException {
+  public boolean fetchAllInBackground(BackgroundPacer pacer)
+      throws IOException, InterruptedException {
     MessageDigest layerHash = Digest.newSha256();
     MessageDigest diffHash = diffId == null ? null : Digest.newSha256();
     long hashed = 0;
     for (int id = 0; id < ztoc.spanCount(); id++) {
       health.check();
-      while (demandWaiting()) {
-        Thread.sleep(pause.toMillis());
-      }
+      pacer.awaitTurn();
       Span span = ztoc.span(id);
       // Fetch from the first byte not hashed yet: span 0 starts after the gzip header, and
       // neighbouring spans share a byte when bits are pending; each byte is hashed once.
       long fetchStart = Math.min(span.compressedStart(), hashed);
       byte[] compressed = fetchVerified(span, fetchStart);
+      pacer.fetched(compressed.length);
       layerHash.update(
           compressed, (int) (hashed - fetchStart), (int) (span.compressedEnd() - hashed));
       hashed = span.compressedEnd();

@@ -77,8 +77,11 @@ public final class RegistryBytes implements CompressedBytes {
       if (attempt > 0) {
         pause(attempt, giveUpAt);
       }
-      try (InputStream in =
-          client.openRange(repository, layer.digest(), layer.size(), compressedOffset, length)) {
+      try (FetchConcurrency.Permit permit =
+              FetchConcurrency.acquire(giveUpAt, "fetching a range of " + layer.digest());
+          InputStream in =
+              client.openRange(
+                  repository, layer.digest(), layer.size(), compressedOffset, length)) {
         byte[] bytes = in.readNBytes(length);
         if (bytes.length != length) {
           throw new IOException("got " + bytes.length + " of " + length + " bytes");

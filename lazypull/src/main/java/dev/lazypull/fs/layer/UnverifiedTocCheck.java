@@ -8,7 +8,6 @@ import dev.lazypull.oci.Digest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -38,7 +37,8 @@ final class UnverifiedTocCheck {
    *     differs from it; false if the layer was marked bad
    * @throws IOException when the blob could not be fetched (nothing is decided then)
    */
-  static boolean run(EstargzLayer layer, Duration pause) throws IOException, InterruptedException {
+  static boolean run(EstargzLayer layer, BackgroundPacer pacer)
+      throws IOException, InterruptedException {
     EstargzReader reader = layer.reader();
     List<FileChunk> chunks = layer.chunkList();
     List<Integer> order = new ArrayList<>();
@@ -56,7 +56,7 @@ final class UnverifiedTocCheck {
     long runStart = 0;
     int next = 0;
     while (runStart < blobSize) {
-      layer.awaitBackgroundTurn(pause);
+      layer.awaitBackgroundTurn(pacer);
       long runEnd = runStart;
       int last = next;
       while (last < order.size()) {
@@ -71,7 +71,7 @@ final class UnverifiedTocCheck {
       if (runEnd <= runStart) {
         runEnd = Math.min(blobSize, runStart + RUN_BYTES); // the TOC and the footer
       }
-      byte[] run = layer.fetchRange(runStart, runEnd);
+      byte[] run = layer.fetchRange(runStart, runEnd, pacer);
       blobHash.update(run);
       if (runEnd > tocOffset) {
         int from = (int) Math.max(0, tocOffset - runStart);

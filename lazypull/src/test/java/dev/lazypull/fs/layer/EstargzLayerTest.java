@@ -159,7 +159,7 @@ class EstargzLayerTest {
     EstargzLayer layer = open(blob(List.of("d/b")));
     layer.prefetchStartupFiles();
 
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isTrue();
     assertThat(fetches).as("the prefetch, then one run for the rest").hasValue(2);
     ByteBuffer all = ByteBuffer.allocate((int) layer.uncompressedSize());
     layer.read(0, all);
@@ -185,7 +185,7 @@ class EstargzLayerTest {
         (int) second.compressedLength());
     EstargzLayer layer = open(corrupt);
 
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isFalse();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isFalse();
     int before = fetches.get();
     ByteBuffer third3 = ByteBuffer.allocate(CHUNK);
     layer.read(layer.dataOffset("d/a") + 2 * CHUNK, third3);
@@ -202,7 +202,7 @@ class EstargzLayerTest {
     ByteBuffer first = ByteBuffer.allocate(10);
     layer.read(layer.dataOffset("d/b"), first);
 
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isTrue();
     assertThat(layer.tocTrusted()).isTrue();
     assertThat(fetches)
         .as("one read, then the whole blob (under 1 MiB): its chunks, then TOC and footer")
@@ -239,7 +239,7 @@ class EstargzLayerTest {
     layer.read(layer.dataOffset("d/a"), served);
     assertThat(served.array()).isEqualTo(Arrays.copyOf(otherA, CHUNK));
 
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isFalse();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isFalse();
     assertThatThrownBy(() -> layer.read(layer.dataOffset("d/a"), ByteBuffer.allocate(10)))
         .isInstanceOf(BadLayerException.class)
         .hasMessageContaining("its blob hashes to " + Digest.sha256(lie))
@@ -275,7 +275,7 @@ class EstargzLayerTest {
     layer.read(layer.dataOffset("d/a") + CHUNK, served);
     assertThat(served.array()).isEqualTo(Arrays.copyOfRange(A, 2 * CHUNK, 2 * CHUNK + 10));
 
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isFalse();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isFalse();
     assertThatThrownBy(() -> layer.read(0, ByteBuffer.allocate(10)))
         .isInstanceOf(BadLayerException.class)
         .hasMessageContaining("chunk 1 (file bytes " + CHUNK)
@@ -293,7 +293,7 @@ class EstargzLayerTest {
     byte[] blob = LegacyStargz.of(tar, CHUNK, false).blob();
     EstargzLayer layer = open(blob, Digest.sha256(blob), null, servedFrom(blob));
 
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isTrue();
     assertThat(layer.tocTrusted()).isTrue();
     ByteBuffer all = ByteBuffer.allocate(A.length);
     layer.read(layer.dataOffset("d/a"), all);

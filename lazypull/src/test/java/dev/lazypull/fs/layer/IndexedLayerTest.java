@@ -173,7 +173,7 @@ class IndexedLayerTest {
   void fetchAllInBackground_cachesEverythingAndChecksTheLayerDigest() throws Exception {
     IndexedLayer layer = layer(1 << 30);
     read(layer, SPAN * 2, 10);
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isTrue();
     int before = requests.size();
     assertThat(read(layer, 0, tar.length)).isEqualTo(tar);
     assertThat(requests).hasSize(before);
@@ -186,11 +186,11 @@ class IndexedLayerTest {
     IndexedLayer layer = layer(1 << 30);
     read(layer, 0, 10); // span 0 cached: the background fetch still fetches and hashes it
     corruptNext.set(2);
-    assertThatThrownBy(() -> layer.fetchAllInBackground(Duration.ofMillis(1)))
+    assertThatThrownBy(() -> layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer()))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("did not match its zTOC digest");
     assertThat(read(layer, 0, tar.length)).isEqualTo(tar);
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isTrue();
   }
 
   @Test
@@ -203,7 +203,7 @@ class IndexedLayerTest {
             SpanCache.open(cacheDir, 1 << 30),
             new FetchCounters(),
             Duration.ofSeconds(5));
-    assertThat(wrong.fetchAllInBackground(Duration.ofMillis(1))).isFalse();
+    assertThat(wrong.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isFalse();
     assertThatThrownBy(() -> read(wrong, 0, 10)).isInstanceOf(BadLayerException.class);
   }
 
@@ -244,7 +244,7 @@ class IndexedLayerTest {
         .as("the lie shows in span 3")
         .isNotEqualTo(Arrays.copyOfRange(tar, (int) SPAN * 3, (int) SPAN * 4));
 
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isFalse();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isFalse();
     assertThatThrownBy(() -> read(layer, 0, 10))
         .isInstanceOf(BadLayerException.class)
         .hasMessageContaining("diff id");
@@ -262,7 +262,7 @@ class IndexedLayerTest {
             new FetchCounters(),
             Duration.ofSeconds(5));
     read(layer, SPAN * 2, 10);
-    assertThat(layer.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+    assertThat(layer.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isTrue();
     assertThat(read(layer, 0, tar.length)).isEqualTo(tar);
   }
 
@@ -270,13 +270,13 @@ class IndexedLayerTest {
   void fetchAllInBackground_replacesASpanAnEarlierRunLeftDamaged() throws Exception {
     // The background fetcher took every span on disk for good: one damaged by a power loss was
     // found only at a read, which failed if the registry had gone by then.
-    layer(1 << 30).fetchAllInBackground(Duration.ofMillis(1));
+    layer(1 << 30).fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer());
     Path span3 = cacheDir.resolve(digest.hex()).resolve("3");
     byte[] bytes = java.nio.file.Files.readAllBytes(span3);
     bytes[7] ^= 1;
     java.nio.file.Files.write(span3, bytes);
     IndexedLayer restarted = layer(1 << 30);
-    assertThat(restarted.fetchAllInBackground(Duration.ofMillis(1))).isTrue();
+    assertThat(restarted.fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer())).isTrue();
     down = true;
     long offset = ztoc.span(3).uncompressedStart();
     assertThat(read(restarted, offset, 1000))
@@ -285,7 +285,7 @@ class IndexedLayerTest {
 
   @Test
   void read_spanAnEarlierRunLeftCutShortIsFetchedAgain() throws Exception {
-    layer(1 << 30).fetchAllInBackground(Duration.ofMillis(1));
+    layer(1 << 30).fetchAllInBackground(BackgroundFetchPolicy.IMMEDIATE.pacer());
     Path span4 = cacheDir.resolve(digest.hex()).resolve("4");
     java.nio.file.Files.write(
         span4, Arrays.copyOf(java.nio.file.Files.readAllBytes(span4), (int) (SPAN / 2)));
