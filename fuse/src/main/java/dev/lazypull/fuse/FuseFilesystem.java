@@ -54,6 +54,17 @@ public interface FuseFilesystem {
   }
 
   /**
+   * True when a directory needs no open state: {@link #opendir} is never called, and {@link
+   * #readdir} gets handle 0. The kernel is then told that OPENDIR is not implemented; from then on
+   * it opens directories itself with their listings cached ({@code FOPEN_KEEP_CACHE |
+   * FOPEN_CACHE_DIR}, its default for a server without opendir) and sends neither OPENDIR nor
+   * RELEASEDIR: a walk of a cached tree needs no request at all instead of two per directory.
+   */
+  default boolean statelessDirectories() {
+    return false;
+  }
+
+  /**
    * Lists directory entries from {@code offset} (0 = the start, else a {@code nextOffset} given
    * earlier) until {@code filler} is full or the directory ends.
    */

@@ -237,6 +237,9 @@ final class Worker implements Runnable {
   }
 
   private void opendir(long unique, long nodeId, long arg) throws FuseException {
+    if (fs.statelessDirectories()) {
+      throw new FuseException(Errno.ENOSYS); // see FuseFilesystem.statelessDirectories
+    }
     var dir = fs.opendir(request, nodeId, in.get(JAVA_INT_UNALIGNED, arg));
     // For a directory, keeping the cache also means caching its listing (FOPEN_CACHE_DIR).
     int openFlags = openFlags(dir) | (dir.keepCache() ? Protocol.FOPEN_CACHE_DIR : 0);

@@ -75,6 +75,16 @@ public final class LazyMountOptions {
               + " count in --cache-size.")
   boolean passthrough;
 
+  @Option(
+      names = "--insecure-skip-verify",
+      description =
+          "Mount (e)stargz layers that lack the containerd.io/snapshot/stargz/toc.digest"
+              + " annotation (legacy stargz, stripped annotations) lazily through their TOC,"
+              + " which then cannot be verified: a layer with neither a zTOC nor the annotation"
+              + " is probed with one ranged GET of its tail. Chunk digests in the TOC are still"
+              + " checked, and the background fetch checks the whole layer's digest. Insecure.")
+  boolean insecureSkipVerify;
+
   /** Tells the user that an image without an index was fetched whole, not lazily. */
   void noticeIfUnindexed(LazyImage image, String command, String name, java.io.PrintWriter err) {
     if (!image.indexed()) {
@@ -106,7 +116,8 @@ public final class LazyMountOptions {
         cacheMib << 20,
         Duration.ofSeconds(readTimeoutSeconds),
         index == null ? null : Digest.parse(index),
-        allowV1);
+        allowV1,
+        insecureSkipVerify);
   }
 
   boolean backgroundFetch() {

@@ -118,6 +118,9 @@ public final class SnapshotterCommand implements Callable<Integer>, CommandFailu
       // Before Snapshotter.open, which mounts the remote layers of an earlier run again.
       remote.enableBackgroundFetch(config.backgroundFetch());
     }
+    if (remote != null && config.estargzAllowNoVerification()) {
+      remote.allowUnverifiedToc(true);
+    }
     var snapshotter = Snapshotter.open(absoluteRoot, remote);
     var metrics = new SnapshotterMetrics(snapshotter, remote);
     SnapshotterServer server;

@@ -43,8 +43,23 @@ public final class EstargzIndex {
     this.prefetchEnd = prefetchEnd;
   }
 
-  /** Lays out {@code toc}, found at blob offset {@code tocOffset}; refuses inconsistent TOCs. */
+  /**
+   * Lays out {@code toc}, found at blob offset {@code tocOffset}; refuses inconsistent TOCs and
+   * chunks without a digest.
+   */
   public static EstargzIndex of(Toc toc, long tocOffset) throws EstargzException {
+    return of(toc, tocOffset, false);
+  }
+
+  /**
+   * Lays out {@code toc}, found at blob offset {@code tocOffset}; refuses inconsistent TOCs.
+   *
+   * @param allowUndigestedChunks accept chunks that neither a {@code chunkDigest} nor (for a file
+   *     in one chunk) the file's {@code digest} can check: only for an unverified TOC, whose legacy
+   *     stargz writer recorded none; their {@link FileChunk#digest()} is null
+   */
+  public static EstargzIndex of(Toc toc, long tocOffset, boolean allowUndigestedChunks)
+      throws EstargzException {
     TreeSet<Long> payloadOffsets = new TreeSet<>();
     for (TocEntry entry : toc.entries()) {
       if (entry.hasPayload()) {
@@ -91,7 +106,7 @@ public final class EstargzIndex {
         }
       }
       if (file != null && entry.hasPayload()) {
-        addChunk(chunks, file, entry, payloadOffsets);
+        addChunk(chunks, file, entry, payloadOffsets, allowUndigestedChunks);
       }
     }
     for (var fileEntry : entries.values()) {
@@ -119,7 +134,8 @@ public final class EstargzIndex {
       Map<String, List<FileChunk>> chunks,
       TocEntry file,
       TocEntry entry,
-      TreeSet<Long> payloadOffsets)
+      TreeSet<Long> payloadOffsets,
+      boolean allowUndigestedChunks)
       throws EstargzException {
     String name = file.cleanName();
     List<FileChunk> list = chunks.computeIfAbsent(name, n -> new ArrayList<>());
@@ -137,7 +153,12 @@ public final class EstargzIndex {
               + expectedStart);
     }
     String chunkDigest = entry.chunkDigest();
-    if (chunkDigest == null) {
+    if (chunkDigest == null && entry.chunkOffset() == 0 && size == file.size()) {
+      // Legacy stargz TOCs have no chunkDigest, but may have the file's digest: for a file in one
+      // chunk it checks the chunk just as well.
+      chunkDigest = file.digest();
+    }
+    if (chunkDigest == null && !allowUndigestedChunks) {
       throw new EstargzException(
           "TOC chunk of "
               + entry.name()
@@ -145,9 +166,9 @@ public final class EstargzIndex {
               + entry.chunkOffset()
               + " has no chunkDigest, so its bytes cannot be verified");
     }
-    Digest digest;
+    @Nullable Digest digest;
     try {
-      digest = Digest.parse(chunkDigest);
+      digest = chunkDigest == null ? null : Digest.parse(chunkDigest);
     } catch (IllegalArgumentException e) {
       throw new EstargzException("TOC chunk of " + entry.name() + ": " + e.getMessage(), e);
     }

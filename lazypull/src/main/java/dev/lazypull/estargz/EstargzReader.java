@@ -27,7 +27,7 @@ public final class EstargzReader {
       "io.containers.estargz.uncompressed-size";
 
   /** The tail read at open: the footer and, for most layers, the whole TOC. */
-  static final int TAIL_BYTES = 64 << 10;
+  public static final int TAIL_BYTES = 64 << 10;
 
   /** TOCs above this are refused: a corrupt footer must not make us fetch gigabytes. */
   static final long MAX_TOC_BYTES = 64L << 20;
@@ -38,13 +38,24 @@ public final class EstargzReader {
   private final Digest tocDigest;
   private final long blobSize;
 
+  private final Footer.Found footer;
+  private final boolean tocVerified;
+
   private EstargzReader(
-      BlobBytes blob, String describe, EstargzIndex index, Digest tocDigest, long blobSize) {
+      BlobBytes blob,
+      String describe,
+      EstargzIndex index,
+      Digest tocDigest,
+      long blobSize,
+      Footer.Found footer,
+      boolean tocVerified) {
     this.blob = blob;
     this.describe = describe;
     this.index = index;
     this.tocDigest = tocDigest;
     this.blobSize = blobSize;
+    this.footer = footer;
+    this.tocVerified = tocVerified;
   }
 
   /**
@@ -109,8 +120,47 @@ public final class EstargzReader {
               + "; refusing the corrupt or substituted TOC");
     }
     Toc toc = withLayer(describe, () -> Toc.parse(json));
-    EstargzIndex index = withLayer(describe, () -> EstargzIndex.of(toc, tocOffset));
-    return new EstargzReader(blob, describe, index, actual, blobSize);
+    boolean verified = expectedTocDigest != null;
+    // An unverified TOC may come from legacy stargz, whose writer recorded no chunk digests.
+    EstargzIndex index = withLayer(describe, () -> EstargzIndex.of(toc, tocOffset, !verified));
+    return new EstargzReader(blob, describe, index, actual, blobSize, footer, verified);
+  }
+
+  /**
+   * Why the blob bytes from the TOC's offset to the end ({@code fromTocOffset}, taken from a blob
+   * whose digest was checked) do not hold the footer and TOC this reader was opened with; null when
+   * they do. Lets the whole-blob check of an unverified TOC find a substituted one.
+   */
+  public @Nullable String tocMismatch(byte[] fromTocOffset) {
+    long tocOffset = index.tocOffset();
+    if (fromTocOffset.length != blobSize - tocOffset) {
+      return "the blob's TOC area has "
+          + fromTocOffset.length
+          + " bytes, expected "
+          + (blobSize - tocOffset);
+    }
+    Footer.Found found;
+    try {
+      found = Footer.decode(fromTocOffset);
+    } catch (EstargzException e) {
+      return "the blob's own footer is not a stargz footer";
+    }
+    if (found.tocOffset() != tocOffset || found.footerSize() != footer.footerSize()) {
+      return "the blob's own footer puts the TOC at " + found.tocOffset() + ", not " + tocOffset;
+    }
+    byte[] member = Arrays.copyOf(fromTocOffset, fromTocOffset.length - found.footerSize());
+    Digest actual;
+    try {
+      actual = Digest.sha256(tocJson(member, describe));
+    } catch (EstargzException e) {
+      return e.getMessage();
+    }
+    return actual.equals(tocDigest)
+        ? null
+        : "the blob's own TOC hashes to "
+            + actual
+            + ", but the TOC served at mount to "
+            + tocDigest;
   }
 
   /** The TOC JSON bytes from the TOC's gzip member: a tar entry {@code stargz.index.json}. */
@@ -151,6 +201,19 @@ public final class EstargzReader {
 
   public EstargzIndex index() {
     return index;
+  }
+
+  /**
+   * Whether the TOC was checked against the layer's {@code toc.digest} annotation; false when the
+   * user waived the check (insecure-skip-verify) for a layer without one.
+   */
+  public boolean tocVerified() {
+    return tocVerified;
+  }
+
+  /** Whether the footer is the 47-byte one of legacy stargz. */
+  public boolean legacyFooter() {
+    return footer.footerSize() == Footer.LEGACY_SIZE;
   }
 
   /** The sha256 of the TOC JSON as stored. */

@@ -297,6 +297,12 @@ public final class ImageFilesystem implements FuseFilesystem {
     return new FuseException(Errno.EIO);
   }
 
+  /** Listings come from the immutable tree by inode: nothing to hold per open directory. */
+  @Override
+  public boolean statelessDirectories() {
+    return true;
+  }
+
   @Override
   public void readdir(Request request, long ino, long handle, long offset, DirectoryFiller filler)
       throws FuseException {

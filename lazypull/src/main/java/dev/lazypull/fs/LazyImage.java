@@ -58,13 +58,28 @@ public final class LazyImage implements AutoCloseable {
    * @param readTimeout how long a read may wait for its bytes before it fails with EIO
    * @param explicitIndex an index digest the user trusts, or null to use the v2 annotation
    * @param allowV1 whether v1 indexes found through referrers may be used
+   * @param allowUnverifiedToc whether a layer with neither a zTOC nor the TOC digest annotation is
+   *     probed for an (e)stargz footer and mounted lazily through its unverified TOC
+   *     (insecure-skip-verify)
    */
   public record Options(
       Path cacheDir,
       long cacheBytes,
       Duration readTimeout,
       @Nullable Digest explicitIndex,
-      boolean allowV1) {}
+      boolean allowV1,
+      boolean allowUnverifiedToc) {
+
+    /** Options that verify every TOC (layers without the annotation are fetched whole). */
+    public Options(
+        Path cacheDir,
+        long cacheBytes,
+        Duration readTimeout,
+        @Nullable Digest explicitIndex,
+        boolean allowV1) {
+      this(cacheDir, cacheBytes, readTimeout, explicitIndex, allowV1, false);
+    }
+  }
 
   private final ResolvedImage image;
   private final JsonNode config;
@@ -216,7 +231,21 @@ public final class LazyImage implements AutoCloseable {
               options.readTimeout()),
           entries);
     }
-    var whole = WholeLayers.fetch(client, reference, layer, options.cacheDir().resolve("layers"));
+    if (options.allowUnverifiedToc()) {
+      var unverified =
+          EstargzLayers.openUnverified(
+              client, reference, layer, cache, counters, options.readTimeout());
+      if (unverified != null) {
+        return new Opened(unverified.layer(), unverified.entries());
+      }
+    }
+    var whole =
+        WholeLayers.fetch(
+            client,
+            reference,
+            layer,
+            options.cacheDir().resolve("layers"),
+            !options.allowUnverifiedToc());
     return new Opened(whole.layer(), LayerEntries.of(whole.toc()));
   }
 

@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * ONE layer of an image made ready to serve as an overlayfs lower directory (a containerd remote
@@ -43,6 +44,8 @@ public final class LazyLayer implements AutoCloseable {
    * Opens {@code layer} of the image {@code found} indexes.
    *
    * @param wholeLayersDir where layers without a zTOC are kept uncompressed
+   * @param allowUnverifiedToc whether a layer without a zTOC is probed for an (e)stargz footer and,
+   *     if it has one, mounted lazily through its unverified TOC (insecure-skip-verify)
    */
   public static LazyLayer open(
       RegistryClient client,
@@ -53,7 +56,8 @@ public final class LazyLayer implements AutoCloseable {
       SpanCache cache,
       FetchCounters counters,
       Path wholeLayersDir,
-      Duration readTimeout)
+      Duration readTimeout,
+      boolean allowUnverifiedToc)
       throws IOException, RegistryException {
     Optional<LayerZtoc> ztocOfLayer = found.forLayer(layer.digest());
     LayerReader reader;
@@ -63,7 +67,14 @@ public final class LazyLayer implements AutoCloseable {
       var bytes = new RegistryBytes(client, repository, layer, readTimeout);
       reader = new IndexedLayer(layer.digest(), toc, bytes, cache, counters, readTimeout);
     } else {
-      var whole = WholeLayers.fetch(client, repository, layer, wholeLayersDir);
+      if (allowUnverifiedToc) {
+        LazyLayer unverified =
+            openUnverifiedEstargz(client, repository, layer, cache, counters, readTimeout);
+        if (unverified != null) {
+          return unverified;
+        }
+      }
+      var whole = WholeLayers.fetch(client, repository, layer, wholeLayersDir, !allowUnverifiedToc);
       reader = whole.layer();
       toc = whole.toc();
     }
@@ -103,9 +114,38 @@ public final class LazyLayer implements AutoCloseable {
     }
     EstargzLayer reader =
         EstargzLayers.open(client, repository, layer, tocDigest, cache, counters, readTimeout);
+    return ofEstargz(repository, layer, reader, EstargzEntries.of(reader));
+  }
+
+  /**
+   * Opens {@code layer}, which has neither a zTOC nor the TOC digest annotation, lazily through its
+   * unverified TOC if its tail holds an (e)stargz footer (insecure-skip-verify); null when it does
+   * not, or its TOC cannot be used: the caller then has it fetched whole.
+   */
+  public static @Nullable LazyLayer openUnverifiedEstargz(
+      RegistryClient client,
+      ImageReference repository,
+      Descriptor layer,
+      SpanCache cache,
+      FetchCounters counters,
+      Duration readTimeout)
+      throws IOException {
+    var unverified =
+        EstargzLayers.openUnverified(client, repository, layer, cache, counters, readTimeout);
+    return unverified == null
+        ? null
+        : ofEstargz(repository, layer, unverified.layer(), unverified.entries());
+  }
+
+  private static LazyLayer ofEstargz(
+      ImageReference repository,
+      Descriptor layer,
+      EstargzLayer reader,
+      List<dev.lazypull.fs.tree.LayerEntry> entries)
+      throws IOException {
     var builder = MergedTreeBuilder.forOverlayLayer();
     try {
-      builder.addLayer(0, EstargzEntries.of(reader));
+      builder.addLayer(0, entries);
     } catch (LayerEntryException e) {
       throw new IOException(
           "building the tree of eStargz layer "

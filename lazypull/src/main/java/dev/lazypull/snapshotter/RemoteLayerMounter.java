@@ -49,6 +49,7 @@ public final class RemoteLayerMounter implements AutoCloseable {
   private final Map<String, ResolvedImage> manifests = new ConcurrentHashMap<>();
   private final Map<Path, Mounted> mounts = new ConcurrentHashMap<>();
   private volatile @Nullable FdHolderClient holder;
+  private volatile boolean allowUnverifiedToc;
 
   /** How long a stopping daemon lets its FUSE workers finish the requests they have read. */
   static final Duration DRAIN_BOUND = Duration.ofSeconds(10);
@@ -122,10 +123,20 @@ public final class RemoteLayerMounter implements AutoCloseable {
   }
 
   /**
-   * Mounts the requested layer at {@code mountPoint}; false when the layer is not eStargz and the
-   * image has no SOCI index (the caller then prepares a plain snapshot and containerd downloads the
-   * layer). When the fd holder keeps the connection of a live mount of this layer there (an earlier
-   * daemon's), that mount is served again, as it is, instead.
+   * Mounts layers that have neither a zTOC nor the TOC digest annotation lazily when they end with
+   * an (e)stargz footer, through their unverified TOC (config {@code [estargz]
+   * allow_no_verification}; insecure).
+   */
+  public void allowUnverifiedToc(boolean allow) {
+    this.allowUnverifiedToc = allow;
+  }
+
+  /**
+   * Mounts the requested layer at {@code mountPoint}; false when the layer is not eStargz (nor,
+   * with unverified TOCs allowed, ends with a stargz footer) and the image has no SOCI index (the
+   * caller then prepares a plain snapshot and containerd downloads the layer). When the fd holder
+   * keeps the connection of a live mount of this layer there (an earlier daemon's), that mount is
+   * served again, as it is, instead.
    */
   public boolean mount(LayerRequest request, Path mountPoint)
       throws IOException, RegistryException {
@@ -175,9 +186,18 @@ public final class RemoteLayerMounter implements AutoCloseable {
               cache,
               counters,
               wholeLayersDir,
-              readTimeout);
+              readTimeout,
+              allowUnverifiedToc);
     } else {
-      return false;
+      LazyLayer unverified =
+          allowUnverifiedToc
+              ? LazyLayer.openUnverifiedEstargz(
+                  client, request.image(), layer, cache, counters, readTimeout)
+              : null;
+      if (unverified == null) {
+        return false;
+      }
+      lazyLayer = unverified;
     }
     FuseMount mount;
     boolean resumed = false;

@@ -41,7 +41,13 @@ import org.jspecify.annotations.Nullable;
  * mirrors = { "docker.io" = ["http://127.0.0.1:5001"] }   # tried first, pull and resolve
  * [metrics]
  * address = "127.0.0.1:9464"                # Prometheus /metrics; off when absent
+ * [estargz]
+ * allow_no_verification = false   # true: mount (e)stargz layers without the toc.digest
+ *                                 # annotation lazily through their unverified TOC (insecure)
  * </pre>
+ *
+ * <p>{@code allow_no_verification} is the stargz snapshotter's name for the same choice; its {@code
+ * disable_verification} (no chunk checks at all) has no counterpart here.
  */
 public record SnapshotterConfig(
     Path root,
@@ -54,7 +60,8 @@ public record SnapshotterConfig(
     Map<String, List<String>> mirrors,
     @Nullable String metricsAddress,
     @Nullable BackgroundFetchPolicy backgroundFetch,
-    int fetchConcurrency) {
+    int fetchConcurrency,
+    boolean estargzAllowNoVerification) {
 
   public static final Path DEFAULT_FILE = Path.of("/etc/lazypull/config.toml");
 
@@ -77,7 +84,8 @@ public record SnapshotterConfig(
         Map.of(),
         null,
         BackgroundFetchPolicy.defaults(),
-        0);
+        0,
+        false);
   }
 
   /** Reads {@code file}; a missing file gives the defaults, a malformed one fails naming it. */
@@ -111,7 +119,8 @@ public record SnapshotterConfig(
             mirrors,
             metrics.isEmpty() ? null : metrics,
             backgroundFetch(file, toml.path("background_fetch")),
-            toml.path("fetch").path("concurrency").asInt(defaults.fetchConcurrency()));
+            toml.path("fetch").path("concurrency").asInt(defaults.fetchConcurrency()),
+            toml.path("estargz").path("allow_no_verification").asBoolean(false));
     if (config.cacheMib() <= 0 || config.readTimeoutSeconds() <= 0) {
       throw new IOException(
           file + ": cache.size_mib and fetch.read_timeout_seconds must be positive");

@@ -31,4 +31,24 @@ class MountCommandTest {
                 + " is not a directory; give a directory (or a new path) as the mount point"
                 + System.lineSeparator());
   }
+
+  @Test
+  void insecureSkipVerify_mountAndRun_reachTheImageOptions() {
+    for (String command : new String[] {"mount", "run"}) {
+      String[] args =
+          command.equals("mount")
+              ? new String[] {command, "--insecure-skip-verify", "127.0.0.1:1/x:y", "/mnt/x"}
+              : new String[] {command, "--insecure-skip-verify", "127.0.0.1:1/x:y"};
+      var parsed = Main.newCommandLine().parseArgs(args).subcommand();
+      Object user = parsed.commandSpec().userObject();
+      LazyMountOptions lazy =
+          user instanceof MountCommand mount ? mount.lazy : ((RunCommand) user).lazy;
+
+      assertThat(lazy.toOptions().allowUnverifiedToc()).as(command).isTrue();
+    }
+    var plain = Main.newCommandLine().parseArgs("mount", "127.0.0.1:1/x:y", "/mnt/x").subcommand();
+    assertThat(
+            ((MountCommand) plain.commandSpec().userObject()).lazy.toOptions().allowUnverifiedToc())
+        .isFalse();
+  }
 }

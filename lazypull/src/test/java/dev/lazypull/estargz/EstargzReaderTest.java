@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lazypull.oci.Digest;
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -115,6 +116,82 @@ class EstargzReaderTest {
             "legacy");
 
     assertThat(reader.readFile("etc/conf.d/part0.txt")).hasSize(149270);
+  }
+
+  private static final byte[] LEGACY_BIG = dev.lazypull.testing.TestLayers.randomBytes(31, 50_000);
+  private static final byte[] LEGACY_SMALL = "small file\n".getBytes(StandardCharsets.UTF_8);
+
+  private static dev.lazypull.testing.LegacyStargz.Layer legacyLayer(boolean fileDigests) {
+    byte[] tar =
+        dev.lazypull.testing.TestLayers.tar()
+            .withoutEndMarker()
+            .dir("d/")
+            .file("d/big", LEGACY_BIG)
+            .file("d/small", LEGACY_SMALL)
+            .symlink("d/link", "small")
+            .build()
+            .bytes();
+    return dev.lazypull.testing.LegacyStargz.of(tar, 16 << 10, fileDigests);
+  }
+
+  @Test
+  void open_legacyStargzLayer_readsThe47ByteFooterAndFilesWithoutChunkDigests() throws Exception {
+    var legacy = legacyLayer(false);
+    var reads = new AtomicInteger();
+    BlobBytes counted =
+        (offset, length) -> {
+          reads.incrementAndGet();
+          return ReferenceLayers.bytesOf(legacy.blob()).read(offset, length);
+        };
+
+    var reader = EstargzReader.open(counted, legacy.blob().length, null, true, "legacy");
+
+    assertThat(reads).as("footer and TOC in one ranged read of the tail").hasValue(1);
+    assertThat(reader.legacyFooter()).isTrue();
+    assertThat(reader.tocVerified()).isFalse();
+    assertThat(reader.tocDigest()).isEqualTo(Digest.sha256(legacy.tocJson()));
+    assertThat(reader.index().chunks("d/big")).hasSize(4).allMatch(c -> c.digest() == null);
+    assertThat(reader.readFile("d/big")).isEqualTo(LEGACY_BIG);
+    assertThat(reader.readFile("d/small")).isEqualTo(LEGACY_SMALL);
+    assertThat(reader.index().entry("d/link").linkName()).isEqualTo("small");
+  }
+
+  @Test
+  void open_legacyStargzLayerWithoutSkipVerify_refusedNamingTheAnnotation() throws Exception {
+    var legacy = legacyLayer(false);
+
+    assertThatThrownBy(
+            () ->
+                EstargzReader.open(
+                    ReferenceLayers.bytesOf(legacy.blob()),
+                    legacy.blob().length,
+                    null,
+                    false,
+                    "legacy"))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining(EstargzReader.TOC_DIGEST_ANNOTATION);
+  }
+
+  @Test
+  void readChunk_legacyFileInOneChunkWithFileDigest_isCheckedAgainstIt() throws Exception {
+    var legacy = legacyLayer(true);
+    var reader0 =
+        EstargzReader.open(
+            ReferenceLayers.bytesOf(legacy.blob()), legacy.blob().length, null, true, "L");
+    FileChunk small = reader0.index().chunks("d/small").getFirst();
+    assertThat(small.digest()).isEqualTo(Digest.sha256(LEGACY_SMALL));
+    // The same member, gzip of other bytes of the same length: valid gzip, the wrong content.
+    byte[] corrupt = legacy.blob().clone();
+    byte[] other =
+        dev.lazypull.testing.TestLayers.gzip("SMALL FILE\n".getBytes(StandardCharsets.UTF_8));
+    assertThat(other.length).isLessThanOrEqualTo((int) small.compressedLength());
+    System.arraycopy(other, 0, corrupt, (int) small.compressedOffset(), other.length);
+    var reader =
+        EstargzReader.open(ReferenceLayers.bytesOf(corrupt), corrupt.length, null, true, "L");
+
+    assertThatThrownBy(() -> reader.readChunk(small))
+        .isInstanceOf(ChunkDigestMismatchException.class)
+        .hasMessageContaining(Digest.sha256(LEGACY_SMALL).toString());
   }
 
   @Test

@@ -126,6 +126,29 @@ class TocTest {
   }
 
   @Test
+  void index_chunkWithoutDigest_refusedUnlessUndigestedChunksAllowed() throws Exception {
+    // A legacy stargz TOC: no chunkDigest; a file in one chunk with its file digest, one without.
+    Toc toc =
+        Toc.parse(
+            json(
+                """
+                {"version":1,"entries":[
+                {"name":"one","type":"reg","size":3,"offset":10,"digest":"sha256:%s"},
+                {"name":"two","type":"reg","size":4,"offset":50,"chunkSize":2},
+                {"name":"two","type":"chunk","offset":60,"chunkOffset":2,"chunkSize":2}]}"""
+                    .formatted("ab".repeat(32))));
+
+    assertThatThrownBy(() -> EstargzIndex.of(toc, 100))
+        .isInstanceOf(EstargzException.class)
+        .hasMessageContaining("TOC chunk of two at file offset 0 has no chunkDigest");
+    EstargzIndex index = EstargzIndex.of(toc, 100, true);
+    assertThat(index.chunks("one").getFirst().digest())
+        .as("a file in one chunk is checked by the file's digest")
+        .hasToString("sha256:" + "ab".repeat(32));
+    assertThat(index.chunks("two")).extracting(FileChunk::digest).containsExactly(null, null);
+  }
+
+  @Test
   void cleanName_prefixesAndTrailingSlashes_removed() {
     assertThat(TocEntry.cleanName("./")).isEmpty();
     assertThat(TocEntry.cleanName("./usr/bin/")).isEqualTo("usr/bin");

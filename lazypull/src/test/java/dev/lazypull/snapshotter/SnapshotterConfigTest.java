@@ -106,6 +106,15 @@ class SnapshotterConfigTest {
   }
 
   @Test
+  void load_estargzAllowNoVerification_isReadAndOffByDefault() throws Exception {
+    Path file =
+        Files.writeString(dir.resolve("esgz.toml"), "[estargz]\nallow_no_verification = true\n");
+
+    assertThat(SnapshotterConfig.load(file).estargzAllowNoVerification()).isTrue();
+    assertThat(SnapshotterConfig.defaults().estargzAllowNoVerification()).isFalse();
+  }
+
+  @Test
   void load_malformed_failsNamingTheFile() throws Exception {
     Path file = Files.writeString(dir.resolve("bad.toml"), "root = \n[cache\n");
     assertThatThrownBy(() -> SnapshotterConfig.load(file))

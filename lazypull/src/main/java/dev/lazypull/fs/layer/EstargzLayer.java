@@ -1,5 +1,7 @@
 package dev.lazypull.fs.layer;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+
 import dev.lazypull.estargz.ChunkDecoder;
 import dev.lazypull.estargz.ChunkDigestMismatchException;
 import dev.lazypull.estargz.EstargzIndex;
@@ -24,6 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +66,16 @@ public final class EstargzLayer implements LayerReader {
   private final LayerHealth health;
   private volatile boolean cacheWriteWarned;
 
+  /**
+   * For a TOC opened unverified: the digests the whole-blob check learned for chunks the TOC gives
+   * none (legacy stargz), so that a chunk fetched again later is checked too. Null entries: none
+   * learned (yet).
+   */
+  private final AtomicReferenceArray<@Nullable Digest> learnedDigests;
+
+  /** Whether the TOC can be trusted: checked at open, or later by the whole-blob check. */
+  private volatile boolean tocTrusted;
+
   public EstargzLayer(
       Digest layerDigest,
       EstargzReader reader,
@@ -77,9 +91,13 @@ public final class EstargzLayer implements LayerReader {
     this.counters = counters;
     this.readTimeout = readTimeout;
     // Chunks are cached under a key of their own so that they never meet a zTOC's spans of the
-    // same layer, which are numbered differently.
-    this.cacheKeyHex =
-        Digest.sha256(("estargz-chunks:" + layerDigest).getBytes(StandardCharsets.UTF_8)).hex();
+    // same layer, which are numbered differently. Chunks read through an unverified TOC get a key
+    // of that TOC: a later mount that verifies the layer's TOC must not trust what they hold.
+    String keyName =
+        reader.tocVerified()
+            ? "estargz-chunks:" + layerDigest
+            : "estargz-unverified-chunks:" + layerDigest + ":" + reader.tocDigest();
+    this.cacheKeyHex = Digest.sha256(keyName.getBytes(StandardCharsets.UTF_8)).hex();
     long dataOffset = 0;
     EstargzIndex index = reader.index();
     for (TocEntry entry : index.entries().values()) {
@@ -95,6 +113,27 @@ public final class EstargzLayer implements LayerReader {
       dataOffset += entry.size();
     }
     this.dataSize = dataOffset;
+    this.learnedDigests = new AtomicReferenceArray<>(chunks.size());
+    this.tocTrusted = reader.tocVerified();
+  }
+
+  /** Whether the layer ends with the 47-byte footer of legacy stargz. */
+  public boolean legacyFooter() {
+    return reader.legacyFooter();
+  }
+
+  /** How many chunks the TOC gives no digest for (legacy stargz, opened unverified only). */
+  public int undigestedChunks() {
+    return (int) chunks.stream().filter(chunk -> chunk.digest() == null).count();
+  }
+
+  /**
+   * Whether the TOC is known to be the layer's own: checked against the manifest's annotation at
+   * open, or, for a layer opened with insecure-skip-verify, by the background fetch's whole-blob
+   * check since.
+   */
+  public boolean tocTrusted() {
+    return tocTrusted;
   }
 
   public EstargzIndex index() {
@@ -191,12 +230,12 @@ public final class EstargzLayer implements LayerReader {
     FileChunk chunk = chunks.get(id);
     ByteBuffer data;
     try {
-      data = decode(chunk, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
+      data = decode(id, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
     } catch (ChunkDigestMismatchException first) {
       counters.digestMismatches.incrementAndGet();
       log.warn("{}; fetching it again", first.getMessage());
       try {
-        data = decode(chunk, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
+        data = decode(id, fetch(chunk.compressedOffset(), chunk.compressedEnd()), 0);
       } catch (ChunkDigestMismatchException again) {
         counters.digestMismatches.incrementAndGet();
         log.error("{}; the read fails with EIO", again.getMessage());
@@ -208,11 +247,22 @@ public final class EstargzLayer implements LayerReader {
     return data;
   }
 
-  private ByteBuffer decode(FileChunk chunk, byte[] compressed, int from) throws IOException {
+  private ByteBuffer decode(int id, byte[] compressed, int from) throws IOException {
+    FileChunk chunk = chunks.get(id);
     return ByteBuffer.wrap(
             ChunkDecoder.decode(
-                chunk, compressed, from, (int) chunk.compressedLength(), describe()))
+                checkedBy(id), compressed, from, (int) chunk.compressedLength(), describe()))
         .asReadOnlyBuffer();
+  }
+
+  /** The chunk with the digest its bytes must match: the TOC's, else one the blob check learned. */
+  private FileChunk checkedBy(int id) {
+    FileChunk chunk = chunks.get(id);
+    if (chunk.digest() != null) {
+      return chunk;
+    }
+    Digest learned = learnedDigests.get(id);
+    return learned == null ? chunk : chunk.withDigest(learned);
   }
 
   /**
@@ -245,7 +295,7 @@ public final class EstargzLayer implements LayerReader {
     byte[] compressed = fetch(start, prefetchEnd);
     for (int id : ids) {
       FileChunk chunk = chunks.get(id);
-      store(id, decode(chunk, compressed, (int) (chunk.compressedOffset() - start)));
+      store(id, decode(id, compressed, (int) (chunk.compressedOffset() - start)));
       counters.backgroundSpans.incrementAndGet();
     }
     log.info("layer {}: prefetched {} start-up chunks", layerDigest, ids.size());
@@ -290,13 +340,18 @@ public final class EstargzLayer implements LayerReader {
    *
    * <p>Unlike a zTOC layer, the whole layer's digest is not checked: every byte served comes from a
    * chunk checked against the TOC, and the TOC against the manifest's annotation, so hashing the
-   * layer would add no check but would fetch the cached start-up set a second time.
+   * layer would add no check but would fetch the cached start-up set a second time. A TOC opened
+   * unverified (insecure-skip-verify) is the exception: then the whole blob is fetched and its
+   * digest checked first (see {@link UnverifiedTocCheck}), which also caches the missing chunks.
    *
    * @return true if every chunk is now cached; false if a chunk failed its digest (it is left for
    *     an on-demand read to fetch again, and the failure is logged and counted)
    */
   public boolean fetchAllInBackground(BackgroundPacer pacer)
       throws IOException, InterruptedException {
+    if (!tocTrusted) {
+      return UnverifiedTocCheck.run(this, pacer);
+    }
     List<Integer> missing = new ArrayList<>();
     for (int id = 0; id < chunks.size(); id++) {
       if (!cache.contains(key(id))) {
@@ -344,7 +399,7 @@ public final class EstargzLayer implements LayerReader {
     }
     FileChunk chunk = chunks.get(id);
     try {
-      ByteBuffer data = decode(chunk, run, (int) (chunk.compressedOffset() - runStart));
+      ByteBuffer data = decode(id, run, (int) (chunk.compressedOffset() - runStart));
       store(id, data);
       counters.backgroundSpans.incrementAndGet();
       future.complete(data);
@@ -361,6 +416,95 @@ public final class EstargzLayer implements LayerReader {
     } finally {
       inFlight.remove(id);
     }
+  }
+
+  // The whole-blob check of an unverified TOC (UnverifiedTocCheck) works through these.
+
+  EstargzReader reader() {
+    return reader;
+  }
+
+  List<FileChunk> chunkList() {
+    return java.util.Collections.unmodifiableList(chunks);
+  }
+
+  /** Before each background run: fails if the layer is bad, then waits for the pacer's turn. */
+  void awaitBackgroundTurn(BackgroundPacer pacer) throws IOException, InterruptedException {
+    health.check();
+    pacer.awaitTurn();
+  }
+
+  /** One counted ranged GET of the blob for the background fetch, reported to the pacer. */
+  byte[] fetchRange(long compressedStart, long compressedEnd, BackgroundPacer pacer)
+      throws IOException, InterruptedException {
+    byte[] bytes = fetch(compressedStart, compressedEnd);
+    pacer.fetched(bytes.length);
+    return bytes;
+  }
+
+  /**
+   * Makes chunk {@code id}'s cache entry hold {@code data}, the layer's own bytes of the chunk
+   * (from a blob whose digest is being checked), unless it is cached or being read already: then
+   * compares those bytes, which may have been served. Returns why they differ, or null.
+   */
+  @Nullable String settleFromBlob(int id, byte[] data) throws InterruptedException {
+    ByteBuffer own = ByteBuffer.wrap(data).asReadOnlyBuffer();
+    var future = new CompletableFuture<ByteBuffer>();
+    CompletableFuture<ByteBuffer> reading = inFlight.putIfAbsent(id, future);
+    if (reading != null) {
+      try {
+        return differs(id, "a read served", reading.get(readTimeout.toMillis(), MILLISECONDS), own);
+      } catch (ExecutionException | TimeoutException e) {
+        return null; // that read failed: it served nothing
+      }
+    }
+    try {
+      ByteBuffer cached = ByteBuffer.allocate(data.length + 1);
+      if (cache.read(key(id), 0, cached) >= 0) {
+        return differs(id, "the cache holds", cached.flip(), own);
+      }
+      store(id, own);
+      counters.backgroundSpans.incrementAndGet();
+      return null;
+    } catch (IOException e) {
+      log.debug("layer {}: cannot read cached {}: {}", layerDigest, id, e.getMessage());
+      return null; // the cache read failed, so a read would fetch the chunk again
+    } finally {
+      future.complete(own);
+      inFlight.remove(id);
+    }
+  }
+
+  private @Nullable String differs(int id, String what, ByteBuffer seen, ByteBuffer own) {
+    if (seen.equals(own)) {
+      return null;
+    }
+    return chunks.get(id).describe()
+        + ": "
+        + what
+        + " bytes hashing to "
+        + Digest.sha256(bytesOf(seen))
+        + ", but the layer's own bytes hash to "
+        + Digest.sha256(bytesOf(own));
+  }
+
+  private static byte[] bytesOf(ByteBuffer buffer) {
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.duplicate().get(bytes);
+    return bytes;
+  }
+
+  /**
+   * The whole-blob check passed: the TOC is the layer's own. {@code digests} are the chunks' hashes
+   * from the layer's bytes; they check later fetches of chunks whose TOC entry has no digest.
+   */
+  void trustToc(@Nullable Digest[] digests) {
+    for (int id = 0; id < digests.length; id++) {
+      if (chunks.get(id).digest() == null && digests[id] != null) {
+        learnedDigests.set(id, digests[id]);
+      }
+    }
+    tocTrusted = true;
   }
 
   private void store(int id, ByteBuffer data) {
