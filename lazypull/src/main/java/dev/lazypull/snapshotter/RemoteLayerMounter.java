@@ -66,6 +66,26 @@ public final class RemoteLayerMounter implements AutoCloseable {
   private final Map<Path, Future<?>> backgroundFetches = new ConcurrentHashMap<>();
 
   /**
+   * Layers opened ahead of their Prepare. containerd prepares an image's layers one after another,
+   * each after its parent is committed, so the next layers' metadata (zTOC fetch, tree build) is
+   * opened while the current one mounts, instead of one layer at a time on the pull's path.
+   */
+  private final Map<String, OpenedAhead> ahead = new ConcurrentHashMap<>();
+
+  private final ExecutorService aheadOpener =
+      Executors.newFixedThreadPool(
+          2, Thread.ofPlatform().name("layer-open-ahead").daemon().factory());
+
+  /** What a layer opened ahead turned out to be: empty when it is not served lazily. */
+  private record Taken(Optional<LazyLayer> layer) {}
+
+  /** An opened-ahead layer: empty when the layer is not served lazily (a plain Prepare). */
+  private record OpenedAhead(Future<Optional<LazyLayer>> layer, long openedAtNanos) {}
+
+  /** Opened-ahead layers no Prepare took within this time are closed (an abandoned pull). */
+  private static final Duration AHEAD_KEPT = Duration.ofMinutes(5);
+
+  /**
    * One thread pulls the rest of the mounted lazy layers, one layer after another: all layers share
    * the registry link, and a layer fetched whole sooner is worth more than many half done.
    */
@@ -170,35 +190,14 @@ public final class RemoteLayerMounter implements AutoCloseable {
                             + " is not in the manifest of "
                             + request.image()
                             + "; was the tag moved? pull again"));
-    LazyLayer lazyLayer;
-    if (LazyLayer.isEstargz(layer)) {
-      // The layer carries its own index (the TOC), whether or not the image has a SOCI index.
-      lazyLayer =
-          LazyLayer.openEstargz(client, request.image(), layer, cache, counters, readTimeout);
-    } else if (found.isPresent()) {
-      lazyLayer =
-          LazyLayer.open(
-              client,
-              request.image(),
-              finder,
-              found.get(),
-              layer,
-              cache,
-              counters,
-              wholeLayersDir,
-              readTimeout,
-              allowUnverifiedToc);
-    } else {
-      LazyLayer unverified =
-          allowUnverifiedToc
-              ? LazyLayer.openUnverifiedEstargz(
-                  client, request.image(), layer, cache, counters, readTimeout)
-              : null;
-      if (unverified == null) {
-        return false;
-      }
-      lazyLayer = unverified;
+    openAhead(request.image(), found, image, layer);
+    Taken taken = takeAhead(request.image(), layer);
+    Optional<LazyLayer> opened =
+        taken != null ? taken.layer() : openLayer(request.image(), found, layer);
+    if (opened.isEmpty()) {
+      return false;
     }
+    LazyLayer lazyLayer = opened.get();
     FuseMount mount;
     boolean resumed = false;
     boolean kept = false;
@@ -479,9 +478,114 @@ public final class RemoteLayerMounter implements AutoCloseable {
    * those stop being served (each worker answers what it has read, within {@link #DRAIN_BOUND}) and
    * stay mounted for the next daemon.
    */
+  /** Opens {@code layer} for a lazy mount; empty when it is not served lazily. */
+  private Optional<LazyLayer> openLayer(
+      ImageReference image, Optional<FoundIndex> found, Descriptor layer)
+      throws IOException, RegistryException {
+    if (LazyLayer.isEstargz(layer)) {
+      // The layer carries its own index (the TOC), whether or not the image has a SOCI index.
+      return Optional.of(LazyLayer.openEstargz(client, image, layer, cache, counters, readTimeout));
+    }
+    if (found.isPresent()) {
+      return Optional.of(
+          LazyLayer.open(
+              client,
+              image,
+              finder,
+              found.get(),
+              layer,
+              cache,
+              counters,
+              wholeLayersDir,
+              readTimeout,
+              allowUnverifiedToc));
+    }
+    return Optional.ofNullable(
+        allowUnverifiedToc
+            ? LazyLayer.openUnverifiedEstargz(client, image, layer, cache, counters, readTimeout)
+            : null);
+  }
+
+  private static String aheadKey(ImageReference image, Digest layer) {
+    return image + "@" + layer;
+  }
+
+  /** Starts opening the layers above {@code current} that are not mounted or opening yet. */
+  private void openAhead(
+      ImageReference image,
+      Optional<FoundIndex> found,
+      ResolvedImage resolved,
+      Descriptor current) {
+    dropStaleAhead();
+    var layers = resolved.imageManifest().layers();
+    boolean above = false;
+    for (Descriptor layer : layers) {
+      if (above && !aheadOpener.isShutdown()) {
+        ahead.computeIfAbsent(
+            aheadKey(image, layer.digest()),
+            key ->
+                new OpenedAhead(
+                    aheadOpener.submit(() -> openLayer(image, found, layer)), System.nanoTime()));
+      }
+      above |= layer.digest().equals(current.digest());
+    }
+  }
+
+  /**
+   * The layer opened ahead, or null when it was not (or its opening failed: the caller opens it
+   * again and reports that failure itself).
+   */
+  private @Nullable Taken takeAhead(ImageReference image, Descriptor layer) {
+    OpenedAhead opened = ahead.remove(aheadKey(image, layer.digest()));
+    if (opened == null) {
+      return null;
+    }
+    try {
+      return new Taken(
+          opened.layer().get(readTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      opened.layer().cancel(true);
+      return null;
+    } catch (java.util.concurrent.ExecutionException
+        | java.util.concurrent.TimeoutException
+        | java.util.concurrent.CancellationException e) {
+      opened.layer().cancel(true);
+      log.debug("opening layer {} ahead failed ({}); opening it now", layer.digest(), e.toString());
+      return null;
+    }
+  }
+
+  private void dropStaleAhead() {
+    long now = System.nanoTime();
+    ahead
+        .entrySet()
+        .removeIf(
+            entry -> {
+              if (now - entry.getValue().openedAtNanos() < AHEAD_KEPT.toNanos()) {
+                return false;
+              }
+              closeAhead(entry.getValue());
+              return true;
+            });
+  }
+
+  private static void closeAhead(OpenedAhead opened) {
+    if (!opened.layer().cancel(true) && opened.layer().isDone()) {
+      try {
+        opened.layer().resultNow().ifPresent(RemoteLayerMounter::closeQuietly);
+      } catch (IllegalStateException e) {
+        // it failed: nothing was opened
+      }
+    }
+  }
+
   @Override
   public void close() {
     backgroundFetcher.shutdownNow();
+    aheadOpener.shutdownNow();
+    ahead.values().forEach(RemoteLayerMounter::closeAhead);
+    ahead.clear();
     FdHolderClient fdHolder = holder;
     boolean handOver = fdHolder != null && fdHolder.alive();
     var stopping = new java.util.ArrayList<Thread>();

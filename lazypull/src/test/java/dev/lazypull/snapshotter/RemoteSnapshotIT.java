@@ -233,6 +233,49 @@ class RemoteSnapshotIT {
   }
 
   @Test
+  void prepare_bottomLayer_opensTheLayersAboveItAhead() throws Exception {
+    List<Descriptor> layers = layersOf("remote:soci");
+    Descriptor top = layers.get(1);
+    var index =
+        new dev.lazypull.soci.SociIndexFinder(RegistryClient.create(RegistryOptions.defaults()))
+            .find(
+                RegistryClient.create(RegistryOptions.defaults())
+                    .resolveManifest(registry.reference("remote:soci")),
+                null,
+                false);
+    // Whatever opening the top layer fetches first: its zTOC, or the layer itself when small.
+    String topMetadata =
+        index.forLayer(top.digest()).map(z -> z.ztoc().digest()).orElse(top.digest()).toString();
+    int before = registry.settledRequestCount();
+    Snapshotter opened = open();
+
+    assertAlreadyExists(
+        () -> opened.prepare("ns/1/extract-a", "", labels("remote:soci", layers.get(0), "c1")));
+
+    // Nobody has asked for the top layer yet; the snapshotter opens it on its own.
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!servedAfter(before, topMetadata) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(servedAfter(before, topMetadata))
+        .as("the top layer's metadata fetched before its Prepare")
+        .isTrue();
+    assertAlreadyExists(
+        () -> opened.prepare("ns/2/extract-b", "c1", labels("remote:soci", top, "c2")));
+    assertThat(
+            registry.servedRequests().stream()
+                .skip(before)
+                .filter(r -> r.uri().contains(topMetadata))
+                .count())
+        .as("requests for the top layer's metadata: opened once, ahead")
+        .isEqualTo(1);
+  }
+
+  private static boolean servedAfter(int skip, String digest) {
+    return registry.servedRequests().stream().skip(skip).anyMatch(r -> r.uri().contains(digest));
+  }
+
+  @Test
   void open_afterRestart_remountsRemoteSnapshots() throws Exception {
     List<Descriptor> layers = layersOf("remote:soci");
     Snapshotter first = open();
