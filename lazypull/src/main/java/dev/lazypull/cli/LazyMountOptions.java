@@ -10,6 +10,9 @@ import picocli.CommandLine.Option;
 
 /** Options of the commands that mount an image lazily: which index to trust, cache, timeouts. */
 public final class LazyMountOptions {
+  private static final long MAX_MIB = Long.MAX_VALUE >> 20;
+  private static final long MAX_SECONDS = 1_000_000_000L;
+
   @Option(
       names = "--index",
       paramLabel = "DIGEST",
@@ -110,6 +113,9 @@ public final class LazyMountOptions {
     if (cacheMib <= 0 || readTimeoutSeconds <= 0) {
       throw new IllegalArgumentException("--cache-size and --read-timeout must be positive");
     }
+    if (cacheMib > MAX_MIB) {
+      throw new IllegalArgumentException("--cache-size must be at most " + MAX_MIB + " (MiB)");
+    }
     backgroundPolicy(); // checked before anything is mounted
     return new LazyImage.Options(
         cacheDir,
@@ -128,6 +134,16 @@ public final class LazyMountOptions {
     if (backgroundDelaySeconds < 0 || backgroundRateMib < 0) {
       throw new IllegalArgumentException(
           "--background-delay and --background-rate must not be negative");
+    }
+    // Seconds become nanoseconds and MiB bytes: larger values would overflow (to a negative
+    // rate, reported as one).
+    if (backgroundDelaySeconds > MAX_SECONDS) {
+      throw new IllegalArgumentException(
+          "--background-delay must be at most " + MAX_SECONDS + " (seconds)");
+    }
+    if (backgroundRateMib > MAX_MIB) {
+      throw new IllegalArgumentException(
+          "--background-rate must be at most " + MAX_MIB + " (MiB/s; 0: no limit)");
     }
     return new BackgroundFetchPolicy(
         Duration.ofSeconds(backgroundDelaySeconds),

@@ -100,27 +100,41 @@ public record SnapshotterConfig(
     } catch (IOException e) {
       throw new IOException("read " + file + ": not valid TOML (" + e.getMessage() + ")", e);
     }
+    checkKeys(file, toml);
     List<String> insecure = new ArrayList<>();
     for (JsonNode host : toml.path("registry").path("insecure")) {
       insecure.add(host.asText());
     }
     Map<String, List<String>> mirrors = mirrors(file, toml.path("registry").path("mirrors"));
-    String configPath = toml.path("registry").path("config_path").asText("");
-    String metrics = toml.path("metrics").path("address").asText("");
+    String configPath = text(file, toml, "registry", "config_path", "");
+    String metrics = text(file, toml, "metrics", "address", "");
     var config =
         new SnapshotterConfig(
-            Path.of(toml.path("root").asText(defaults.root().toString())),
-            Path.of(toml.path("address").asText(defaults.address().toString())),
-            toml.path("remote").asBoolean(true),
-            toml.path("cache").path("size_mib").asLong(defaults.cacheMib()),
-            toml.path("fetch").path("read_timeout_seconds").asLong(defaults.readTimeoutSeconds()),
+            Path.of(text(file, toml, "", "root", defaults.root().toString())),
+            Path.of(text(file, toml, "", "address", defaults.address().toString())),
+            bool(file, toml, "", "remote", true),
+            number(file, toml, "cache", "size_mib", defaults.cacheMib(), MAX_MIB),
+            number(
+                file,
+                toml,
+                "fetch",
+                "read_timeout_seconds",
+                defaults.readTimeoutSeconds(),
+                MAX_SECONDS),
             configPath.isEmpty() ? null : Path.of(configPath),
             insecure,
             mirrors,
             metrics.isEmpty() ? null : metrics,
-            backgroundFetch(file, toml.path("background_fetch")),
-            toml.path("fetch").path("concurrency").asInt(defaults.fetchConcurrency()),
-            toml.path("estargz").path("allow_no_verification").asBoolean(false));
+            backgroundFetch(file, toml),
+            (int)
+                number(
+                    file,
+                    toml,
+                    "fetch",
+                    "concurrency",
+                    defaults.fetchConcurrency(),
+                    Integer.MAX_VALUE),
+            bool(file, toml, "estargz", "allow_no_verification", false));
     if (config.cacheMib() <= 0 || config.readTimeoutSeconds() <= 0) {
       throw new IOException(
           file + ": cache.size_mib and fetch.read_timeout_seconds must be positive");
@@ -131,16 +145,142 @@ public record SnapshotterConfig(
     return config;
   }
 
-  private static @Nullable BackgroundFetchPolicy backgroundFetch(Path file, JsonNode table)
+  /** MiB values are turned into bytes ({@code << 20}): larger ones would overflow. */
+  private static final long MAX_MIB = Long.MAX_VALUE >> 20;
+
+  /** Seconds are turned into nanoseconds: about 31 years is far enough to mean "never". */
+  private static final long MAX_SECONDS = 1_000_000_000L;
+
+  /**
+   * The tables and keys the file may hold. A misspelt key (say {@code [background-fetch]}) would
+   * otherwise be ignored without a word, leaving the default in force.
+   */
+  private static final Set<String> TOP_KEYS =
+      Set.of(
+          "root",
+          "address",
+          "remote",
+          "cache",
+          "fetch",
+          "background_fetch",
+          "registry",
+          "metrics",
+          "estargz");
+
+  private static final Map<String, Set<String>> KEYS =
+      Map.of(
+          "cache",
+          Set.of("size_mib"),
+          "fetch",
+          Set.of("read_timeout_seconds", "concurrency"),
+          "background_fetch",
+          Set.of("enabled", "start_delay_seconds", "rate_mib_per_second"),
+          "registry",
+          Set.of("config_path", "insecure", "mirrors"),
+          "metrics",
+          Set.of("address"),
+          "estargz",
+          Set.of("allow_no_verification"));
+
+  private static void checkKeys(Path file, JsonNode toml) throws IOException {
+    for (Map.Entry<String, JsonNode> entry : toml.properties()) {
+      String key = entry.getKey();
+      if (!TOP_KEYS.contains(key)) {
+        throw new IOException(
+            file + ": unknown key " + key + "; known: " + String.join(", ", sorted(TOP_KEYS)));
+      }
+      Set<String> inner = KEYS.get(key);
+      if (inner == null) {
+        continue;
+      }
+      if (!entry.getValue().isObject()) {
+        throw new IOException(file + ": " + key + " must be a table ([" + key + "])");
+      }
+      for (Map.Entry<String, JsonNode> field : entry.getValue().properties()) {
+        if (!inner.contains(field.getKey())) {
+          throw new IOException(
+              file
+                  + ": unknown key "
+                  + key
+                  + "."
+                  + field.getKey()
+                  + "; known in ["
+                  + key
+                  + "]: "
+                  + String.join(", ", sorted(inner)));
+        }
+      }
+    }
+  }
+
+  private static List<String> sorted(Set<String> keys) {
+    return keys.stream().sorted().toList();
+  }
+
+  private static JsonNode node(JsonNode toml, String table, String key) {
+    return (table.isEmpty() ? toml : toml.path(table)).path(key);
+  }
+
+  private static String name(String table, String key) {
+    return table.isEmpty() ? key : table + "." + key;
+  }
+
+  private static String text(Path file, JsonNode toml, String table, String key, String absent)
       throws IOException {
-    if (!table.path("enabled").asBoolean(true)) {
+    JsonNode value = node(toml, table, key);
+    if (value.isMissingNode()) {
+      return absent;
+    }
+    if (!value.isTextual()) {
+      throw new IOException(file + ": " + name(table, key) + " must be a string (in quotes)");
+    }
+    return value.asText();
+  }
+
+  private static boolean bool(Path file, JsonNode toml, String table, String key, boolean absent)
+      throws IOException {
+    JsonNode value = node(toml, table, key);
+    if (value.isMissingNode()) {
+      return absent;
+    }
+    if (!value.isBoolean()) {
+      throw new IOException(
+          file + ": " + name(table, key) + " must be true or false (without quotes)");
+    }
+    return value.booleanValue();
+  }
+
+  private static long number(
+      Path file, JsonNode toml, String table, String key, long absent, long max)
+      throws IOException {
+    JsonNode value = node(toml, table, key);
+    if (value.isMissingNode()) {
+      return absent;
+    }
+    if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+      throw new IOException(
+          file + ": " + name(table, key) + " must be a whole number (without quotes)");
+    }
+    if (value.longValue() > max) {
+      throw new IOException(file + ": " + name(table, key) + " must be at most " + max);
+    }
+    return value.longValue();
+  }
+
+  private static @Nullable BackgroundFetchPolicy backgroundFetch(Path file, JsonNode toml)
+      throws IOException {
+    if (!bool(file, toml, "background_fetch", "enabled", true)) {
       return null;
     }
     long delay =
-        table
-            .path("start_delay_seconds")
-            .asLong(BackgroundFetchPolicy.DEFAULT_START_DELAY.toSeconds());
-    long rateMib = table.path("rate_mib_per_second").asLong(0);
+        number(
+            file,
+            toml,
+            "background_fetch",
+            "start_delay_seconds",
+            BackgroundFetchPolicy.DEFAULT_START_DELAY.toSeconds(),
+            MAX_SECONDS);
+    long rateMib = number(file, toml, "background_fetch", "rate_mib_per_second", 0, MAX_MIB);
     if (delay < 0 || rateMib < 0) {
       throw new IOException(
           file

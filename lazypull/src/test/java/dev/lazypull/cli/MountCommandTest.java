@@ -51,4 +51,23 @@ class MountCommandTest {
             ((MountCommand) plain.commandSpec().userObject()).lazy.toOptions().allowUnverifiedToc())
         .isFalse();
   }
+
+  @Test
+  void backgroundRateAndDelay_tooLarge_failNamingTheOptionInsteadOfOverflowing() {
+    for (String[] c :
+        new String[][] {
+          {"--background-rate", "9223372036854775807", "--background-rate must be at most"},
+          {"--background-delay", "9223372036854775807", "--background-delay must be at most"},
+          {"--cache-size", "9223372036854775807", "--cache-size must be at most"},
+        }) {
+      var parsed =
+          Main.newCommandLine().parseArgs("mount", c[0], c[1], "127.0.0.1:1/x:y", "/mnt/x");
+      LazyMountOptions lazy = ((MountCommand) parsed.subcommand().commandSpec().userObject()).lazy;
+
+      org.assertj.core.api.Assertions.assertThatThrownBy(lazy::toOptions)
+          .as(c[0])
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith(c[2]);
+    }
+  }
 }

@@ -155,6 +155,35 @@ class SnapshotterConfigTest {
         .hasMessageContaining("must not be negative");
   }
 
+  @Test
+  void load_wrongTypesUnknownKeysAndOverflow_failNamingTheKey() throws Exception {
+    // Each of these was taken without a word before: a string where a boolean or number belongs
+    // fell back to the default, a misspelt key was ignored, a huge rate overflowed to negative.
+    // (Not 2^63-1: jackson-dataformat-toml 2.20 reads 9223372036854775807 as 6854775807.)
+    String[][] cases = {
+      {"[background_fetch]\nenabled = \"no\"\n", "background_fetch.enabled must be true or false"},
+      {
+        "[background_fetch]\nstart_delay_seconds = \"abc\"\n", "start_delay_seconds must be a whole"
+      },
+      {"[estargz]\nallow_no_verification = \"yes\"\n", "allow_no_verification must be true"},
+      {"[estargz]\nallow_no_verification = 1\n", "allow_no_verification must be true"},
+      {"[fetch]\nconcurrency = 4294967297\n", "fetch.concurrency must be at most 2147483647"},
+      {"[fetch]\nconcurrency = 1.5\n", "fetch.concurrency must be a whole number"},
+      {"[background_fetch]\nrate_mib_per_second = 8796093022208\n", "must be at most"},
+      {"[background-fetch]\nenabled = false\n", "unknown key background-fetch; known:"},
+      {"[fetch]\nconcurency = 4\n", "unknown key fetch.concurency; known in [fetch]"},
+      {"fetch = 3\n", "fetch must be a table"},
+      {"root = 5\n", "root must be a string"},
+    };
+    for (String[] c : cases) {
+      Path file = Files.writeString(dir.resolve("bad.toml"), c[0]);
+      assertThatThrownBy(() -> SnapshotterConfig.load(file), "%s", c[0])
+          .isInstanceOf(IOException.class)
+          .hasMessageStartingWith(file + ": ")
+          .hasMessageContaining(c[1]);
+    }
+  }
+
   private void hostsToml(String host, String text) throws IOException {
     Path hostDir = Files.createDirectories(dir.resolve("certs.d").resolve(host));
     Files.writeString(hostDir.resolve("hosts.toml"), text);
