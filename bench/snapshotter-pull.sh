@@ -25,6 +25,8 @@ cleanup() {
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
+  # The snapshotter's fd holder outlives it by design (for the next daemon): end it too.
+  if [ -f "$work/lazypull/fd-holder.pid" ]; then kill "$(cat "$work/lazypull/fd-holder.pid")" 2>/dev/null || true; fi
   # Deepest first: whatever containerd or the snapshotter left mounted under the work dir.
   awk -v w="$work" '$5 == w || index($5, w "/") == 1 { print $5 }' /proc/self/mountinfo |
     sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
