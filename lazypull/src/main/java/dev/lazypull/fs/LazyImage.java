@@ -331,11 +331,6 @@ public final class LazyImage implements AutoCloseable {
     return buffer.array();
   }
 
-  /** Starts the background fetch at once and at full speed (tests, tools): see below. */
-  public void startBackgroundFetch() {
-    startBackgroundFetch(BackgroundFetchPolicy.IMMEDIATE);
-  }
-
   /**
    * Starts pulling the rest of every lazily read layer in the background, paced by {@code policy}
    * and yielding to on-demand reads, and checking each whole zTOC layer's digest when it is

@@ -139,9 +139,6 @@ public record SnapshotterConfig(
       throw new IOException(
           file + ": cache.size_mib and fetch.read_timeout_seconds must be positive");
     }
-    if (config.fetchConcurrency() < 0) {
-      throw new IOException(file + ": fetch.concurrency must not be negative (0: no limit)");
-    }
     return config;
   }
 
@@ -261,6 +258,9 @@ public record SnapshotterConfig(
       throw new IOException(
           file + ": " + name(table, key) + " must be a whole number (without quotes)");
     }
+    if (value.longValue() < 0) {
+      throw new IOException(file + ": " + name(table, key) + " must not be negative");
+    }
     if (value.longValue() > max) {
       throw new IOException(file + ": " + name(table, key) + " must be at most " + max);
     }
@@ -281,12 +281,6 @@ public record SnapshotterConfig(
             BackgroundFetchPolicy.DEFAULT_START_DELAY.toSeconds(),
             MAX_SECONDS);
     long rateMib = number(file, toml, "background_fetch", "rate_mib_per_second", 0, MAX_MIB);
-    if (delay < 0 || rateMib < 0) {
-      throw new IOException(
-          file
-              + ": background_fetch.start_delay_seconds and rate_mib_per_second must not be"
-              + " negative");
-    }
     return new BackgroundFetchPolicy(
         Duration.ofSeconds(delay), BackgroundFetchPolicy.DEFAULT_QUIET, rateMib << 20);
   }
@@ -300,7 +294,8 @@ public record SnapshotterConfig(
     if (!node.isObject()) {
       throw new IOException(
           file
-              + ": registry.mirrors must be a table such as { \"docker.io\" = [\"http://m:5000\"] }");
+              + ": registry.mirrors must be a table such as"
+              + " { \"docker.io\" = [\"http://m:5000\"] }");
     }
     for (Map.Entry<String, JsonNode> entry : node.properties()) {
       List<String> urls = new ArrayList<>();

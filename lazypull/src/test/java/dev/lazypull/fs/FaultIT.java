@@ -3,6 +3,7 @@ package dev.lazypull.fs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lazypull.cli.Main;
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
 import dev.lazypull.fuse.FuseMount;
 import dev.lazypull.fuse.MountOptions;
 import dev.lazypull.oci.Descriptor;
@@ -326,7 +327,7 @@ class FaultIT {
       long corruptAt = layer.size() / 2;
       mounted.proxy.always(
           new Fault.CorruptSpan(corruptAt, 64), FaultProxy.blobGetsOf(layer.digest().toString()));
-      mounted.image.startBackgroundFetch();
+      mounted.image.startBackgroundFetch(BackgroundFetchPolicy.IMMEDIATE);
       awaitRequestCovering(mounted.proxy, layer, corruptAt);
       Thread.sleep(1000); // the fetcher checks the span twice, then goes on or stops
 
@@ -342,7 +343,7 @@ class FaultIT {
     // layers partly fetched for the rest of the mount.
     try (var mounted = new Mounted()) {
       mounted.proxy.always(new Fault.Status(503, null), FaultProxy.blobGets());
-      mounted.image.startBackgroundFetch();
+      mounted.image.startBackgroundFetch(BackgroundFetchPolicy.IMMEDIATE);
       Thread.sleep(READ_TIMEOUT.plusSeconds(2)); // at least one fetch has failed for good
       assertThat(mounted.proxy.injected()).isPositive();
 

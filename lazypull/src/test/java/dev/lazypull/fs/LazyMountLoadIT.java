@@ -2,6 +2,7 @@ package dev.lazypull.fs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lazypull.fs.layer.BackgroundFetchPolicy;
 import dev.lazypull.fs.layer.IndexedLayer;
 import dev.lazypull.fs.layer.LayerReader;
 import dev.lazypull.fuse.FuseMount;
@@ -78,7 +79,7 @@ class LazyMountLoadIT {
     ImageReference converted = content.pushAndConvert(registry, "load", 512 << 10);
     try (LazyImage image = open(converted, scratch.resolve("cache"));
         FuseMount mount = mount(image, scratch.resolve("mnt"))) {
-      image.startBackgroundFetch();
+      image.startBackgroundFetch(BackgroundFetchPolicy.IMMEDIATE);
       Latencies latencies =
           readRandomly(List.of(scratch.resolve("mnt")), content.files(), 64, LONG ? 400 : 150);
       latencies.print("64 readers, " + (content.totalBytes() >> 20) + " MiB image");
@@ -105,7 +106,7 @@ class LazyMountLoadIT {
     Path daemonLog = null;
     try (LazyImage image = open(converted, cacheDir);
         FuseMount mount = mount(image, here)) {
-      image.startBackgroundFetch();
+      image.startBackgroundFetch(BackgroundFetchPolicy.IMMEDIATE);
       daemon =
           new ProcessBuilder(
                   LAUNCHER.toString(),
