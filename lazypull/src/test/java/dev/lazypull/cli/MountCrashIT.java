@@ -226,17 +226,34 @@ class MountCrashIT {
     if (!Files.isDirectory(spans)) {
       return List.of();
     }
-    try (Stream<Path> walk = Files.walk(spans)) {
-      return walk.filter(Files::isRegularFile)
-          .filter(p -> !p.getFileName().toString().endsWith(".tmp"))
-          .sorted()
-          .toList();
-    }
+    return walk(
+        spans,
+        walk ->
+            walk.filter(Files::isRegularFile)
+                .filter(p -> !p.getFileName().toString().endsWith(".tmp"))
+                .sorted()
+                .toList());
   }
 
   private static long countTempFiles(Path spans) throws IOException {
-    try (Stream<Path> walk = Files.walk(spans)) {
-      return walk.filter(p -> p.getFileName().toString().endsWith(".tmp")).count();
+    return walk(
+        spans, walk -> walk.filter(p -> p.getFileName().toString().endsWith(".tmp")).count());
+  }
+
+  /**
+   * Walks the cache while a mount may still write it: a temporary file renamed into place between
+   * the listing and its visit ends the walk with NoSuchFileException, so the walk starts again.
+   */
+  private static <T> T walk(Path dir, java.util.function.Function<Stream<Path>, T> query)
+      throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try (Stream<Path> walk = Files.walk(dir)) {
+        return query.apply(walk);
+      } catch (java.io.UncheckedIOException e) {
+        if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt == 10) {
+          throw e;
+        }
+      }
     }
   }
 
