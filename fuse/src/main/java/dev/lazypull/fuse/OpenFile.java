@@ -9,9 +9,12 @@ package dev.lazypull.fuse;
  * @param directIo bypass the page cache: every read reaches the filesystem ({@code
  *     FOPEN_DIRECT_IO})
  * @param passthroughFd a local file descriptor whose bytes the kernel may read directly, or -1. The
- *     filesystem keeps owning the descriptor (closes it after release); the transport registers it
- *     with the kernel and unregisters it at release. If the kernel cannot pass through, reads come
- *     to the filesystem as usual, so the filesystem must be able to serve them either way.
+ *     filesystem keeps owning the descriptor (closes it after release). The transport registers it
+ *     with the kernel only if the inode has no other open files; otherwise the open takes the mode
+ *     the inode already has (the kernel allows no mix): passed through to the backing file of the
+ *     inode's first open, or not at all. Reads of an open that is not passed through come to the
+ *     filesystem as usual, so the filesystem must be able to serve them either way, and an open
+ *     offered no descriptor may still be passed through.
  */
 public record OpenFile(long handle, boolean keepCache, boolean directIo, int passthroughFd) {
 
@@ -20,8 +23,11 @@ public record OpenFile(long handle, boolean keepCache, boolean directIo, int pas
     return new OpenFile(handle, true, false, -1);
   }
 
-  /** An open file the kernel reads from {@code fd} directly where it can. */
+  /**
+   * An open file the kernel reads from {@code fd} directly where it can; if it cannot, the page
+   * cache is kept as by {@link #cached}.
+   */
   public static OpenFile passthrough(long handle, int fd) {
-    return new OpenFile(handle, false, false, fd);
+    return new OpenFile(handle, true, false, fd);
   }
 }

@@ -4,7 +4,6 @@ import dev.lazypull.fuse.linux.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -19,7 +18,7 @@ final class Session {
   final int controlFd;
   final int maxWrite;
   final WorkerRequest[] requests;
-  private final ConcurrentHashMap<Long, Integer> backingIds = new ConcurrentHashMap<>();
+  private final InodeIoModes ioModes = new InodeIoModes(this::openBacking, this::closeBacking);
   private final AtomicBoolean destroyed = new AtomicBoolean();
   private final AtomicInteger liveWorkers;
   private final AtomicBoolean passthroughFailureLogged = new AtomicBoolean();
@@ -80,10 +79,23 @@ final class Session {
   }
 
   /**
-   * Registers {@code fd} as the backing file of the open {@code handle}; returns the backing id or
-   * -1 if the kernel refused, in which case reads come to the filesystem instead.
+   * Counts an open of {@code nodeId} and returns the backing id to answer it with, or 0 to answer
+   * it without passthrough. {@code offeredFd} is the filesystem's local file for it, or -1; it is
+   * used only if the inode has no open files yet (see {@link InodeIoModes}).
    */
-  int openBacking(long handle, int fd) {
+  int openWithMode(long nodeId, int offeredFd) {
+    return passthrough ? ioModes.open(nodeId, offeredFd) : 0;
+  }
+
+  /** Counts a release of {@code nodeId}; the inode's last one unregisters its backing file. */
+  void releaseWithMode(long nodeId) {
+    if (passthrough) {
+      ioModes.release(nodeId);
+    }
+  }
+
+  /** Registers {@code fd} with the kernel; returns its backing id, or -1 if the kernel refused. */
+  private int openBacking(int fd) {
     int backingId;
     try (var arena = Arena.ofConfined()) {
       // struct fuse_backing_map { int32 fd; uint32 flags; uint64 padding; }
@@ -101,16 +113,10 @@ final class Session {
       }
       return -1;
     }
-    backingIds.put(handle, backingId);
     return backingId;
   }
 
-  /** Unregisters the backing file of {@code handle}, if it has one. */
-  void closeBacking(long handle) {
-    Integer backingId = backingIds.remove(handle);
-    if (backingId == null) {
-      return;
-    }
+  private void closeBacking(int backingId) {
     try (var arena = Arena.ofConfined()) {
       var id = arena.allocateFrom(ValueLayout.JAVA_INT, backingId);
       int result = Libc.ioctl(controlFd, Protocol.DEV_IOC_BACKING_CLOSE, id);

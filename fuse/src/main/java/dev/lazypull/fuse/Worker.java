@@ -219,19 +219,14 @@ final class Worker implements Runnable {
   private void open(long unique, long nodeId, long arg) throws FuseException {
     var file = fs.open(request, nodeId, in.get(JAVA_INT_UNALIGNED, arg));
     int openFlags = openFlags(file);
-    int backingId = 0;
-    if (file.passthroughFd() >= 0 && session.passthrough()) {
-      backingId = session.openBacking(file.handle(), file.passthroughFd());
-      if (backingId > 0) {
-        // The kernel forbids mixing passthrough with its own page cache or direct I/O flags.
-        openFlags = Protocol.FOPEN_PASSTHROUGH;
-      } else {
-        backingId = 0;
-      }
+    int backingId = session.openWithMode(nodeId, file.passthroughFd());
+    if (backingId > 0) {
+      // The kernel forbids mixing passthrough with its own page cache or direct I/O flags.
+      openFlags = Protocol.FOPEN_PASSTHROUGH;
     }
     writeOpenOut(file.handle(), openFlags, backingId);
     if (!reply.send(unique, Protocol.OPEN_OUT_SIZE)) {
-      session.closeBacking(file.handle());
+      session.releaseWithMode(nodeId);
       fs.release(nodeId, file.handle());
     }
   }
@@ -263,7 +258,7 @@ final class Worker implements Runnable {
   /** struct fuse_release_in: fh u64, flags u32, release_flags u32, lock_owner u64. */
   private void release(long unique, long nodeId, long arg) {
     long handle = in.get(JAVA_LONG_UNALIGNED, arg);
-    session.closeBacking(handle);
+    session.releaseWithMode(nodeId);
     fs.release(nodeId, handle);
     reply.send(unique, 0);
   }
