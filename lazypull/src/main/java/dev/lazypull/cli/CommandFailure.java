@@ -32,6 +32,12 @@ final class CommandFailure implements IExecutionExceptionHandler {
             ? a.action()
             : commandLine.getCommandSpec().qualifiedName(" ").replaceFirst("^lazypull ", "");
     PrintWriter err = commandLine.getErr();
+    if (e instanceof UsageError.InvalidOption) {
+      String command = commandLine.getCommandSpec().qualifiedName(" ");
+      err.println(command + ": " + oneLine(e) + "; see '" + command + " --help'");
+      err.flush();
+      return commandLine.getCommandSpec().exitCodeOnInvalidInput();
+    }
     err.println("lazypull " + action + ": " + oneLine(e));
     err.flush();
     return EXIT_FAILURE;

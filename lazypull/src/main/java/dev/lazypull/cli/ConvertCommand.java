@@ -107,7 +107,7 @@ public final class ConvertCommand implements Callable<Integer>, CommandFailure.A
 
   private int convertToEstargz() throws Exception {
     if (allPlatforms) {
-      throw new IllegalArgumentException(
+      throw new UsageError.InvalidOption(
           "--all-platforms is not supported with --format estargz yet; pick one with --platform");
     }
     List<String> prefetch = List.of();

@@ -29,7 +29,7 @@ public final class IndexingOptionsMixin {
 
   IndexingOptions options(@Nullable Platform platform, boolean allPlatforms) {
     if (jobs < 1) {
-      throw new IllegalArgumentException("--jobs must be at least 1, got " + jobs);
+      throw new UsageError.InvalidOption("--jobs must be at least 1, got " + jobs);
     }
     return IndexingOptions.defaults("lazypull " + Version.current())
         .withSpanSize(spanSize)

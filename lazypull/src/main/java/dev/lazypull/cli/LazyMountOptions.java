@@ -115,10 +115,10 @@ public final class LazyMountOptions {
 
   LazyImage.Options toOptions() {
     if (cacheMib <= 0 || readTimeoutSeconds <= 0) {
-      throw new IllegalArgumentException("--cache-size and --read-timeout must be positive");
+      throw new UsageError.InvalidOption("--cache-size and --read-timeout must be positive");
     }
     if (cacheMib > MAX_MIB) {
-      throw new IllegalArgumentException("--cache-size must be at most " + MAX_MIB + " (MiB)");
+      throw new UsageError.InvalidOption("--cache-size must be at most " + MAX_MIB + " (MiB)");
     }
     backgroundPolicy(); // checked before anything is mounted
     return new LazyImage.Options(
@@ -136,17 +136,17 @@ public final class LazyMountOptions {
 
   BackgroundFetchPolicy backgroundPolicy() {
     if (backgroundDelaySeconds < 0 || backgroundRateMib < 0) {
-      throw new IllegalArgumentException(
+      throw new UsageError.InvalidOption(
           "--background-delay and --background-rate must not be negative");
     }
     // Seconds become nanoseconds and MiB bytes: larger values would overflow (to a negative
     // rate, reported as one).
     if (backgroundDelaySeconds > MAX_SECONDS) {
-      throw new IllegalArgumentException(
+      throw new UsageError.InvalidOption(
           "--background-delay must be at most " + MAX_SECONDS + " (seconds)");
     }
     if (backgroundRateMib > MAX_MIB) {
-      throw new IllegalArgumentException(
+      throw new UsageError.InvalidOption(
           "--background-rate must be at most " + MAX_MIB + " (MiB/s; 0: no limit)");
     }
     return new BackgroundFetchPolicy(

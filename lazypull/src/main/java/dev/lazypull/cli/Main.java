@@ -37,6 +37,8 @@ public final class Main implements Runnable {
 
   /** Builds the command line with lazypull's error handling; tests call this too. */
   public static CommandLine newCommandLine() {
-    return new CommandLine(new Main()).setExecutionExceptionHandler(new CommandFailure());
+    return new CommandLine(new Main())
+        .setExecutionExceptionHandler(new CommandFailure())
+        .setParameterExceptionHandler(new UsageError());
   }
 }

@@ -126,7 +126,7 @@ public final class RunCommand implements Callable<Integer>, CommandFailure.Actio
   @Override
   public Integer call() throws Exception {
     if (!net.equals("host") && !net.equals("none")) {
-      throw new IllegalArgumentException("--net takes host or none, not '" + net + "'");
+      throw new UsageError.InvalidOption("--net takes host or none, not '" + net + "'");
     }
     checkRecordAccesses();
     java.io.Console console = System.console();
