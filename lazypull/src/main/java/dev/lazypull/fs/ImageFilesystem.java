@@ -236,6 +236,15 @@ public final class ImageFilesystem implements FuseFilesystem {
       return 0;
     }
     readObserver.accept(ino);
+    if (log.isTraceEnabled()) { // guarded: this is the hot path
+      log.trace(
+          "read inode {} (layer {}, tar offset {}): {} bytes at {}",
+          ino,
+          file.layerIndex(),
+          file.uncompressedOffset(),
+          length,
+          fileOffset);
+    }
     // Checked at the first read, not at open: many files are opened and never read, and the
     // check may need a span of its own. It runs beside the data read rather than before it, so
     // that a read waits for the registry at most once the read timeout, not once per step; the

@@ -331,6 +331,15 @@ public final class IndexedLayer implements LayerReader {
       long compressedStart = ztoc.span(first).compressedStart();
       long compressedEnd = ztoc.span(last).compressedEnd();
       byte[] compressed = fetch(compressedStart, compressedEnd);
+      // One line per ranged GET: with the trace of reads (ImageFilesystem), says which files
+      // made a cold start fetch which spans (docs/lazy-mount.md).
+      log.debug(
+          "layer {}: fetched spans {}-{}, {} bytes, {}",
+          layerDigest,
+          first,
+          last,
+          compressed.length,
+          onDemand ? "on demand" : "background");
       for (int id = first; id <= last; id++) {
         completeSpan(id, compressed, compressedStart, onDemand);
       }
