@@ -219,7 +219,14 @@ final class Worker implements Runnable {
   private void open(long unique, long nodeId, long arg) throws FuseException {
     var file = fs.open(request, nodeId, in.get(JAVA_INT_UNALIGNED, arg));
     int openFlags = openFlags(file);
-    int backingId = session.openWithMode(nodeId, file.passthroughFd());
+    int backingId;
+    try {
+      backingId = session.openWithMode(nodeId, file.passthroughFd());
+    } finally {
+      if (file.transportClosesFd() && file.passthroughFd() >= 0) {
+        Libc.close(file.passthroughFd());
+      }
+    }
     if (backingId > 0) {
       // The kernel forbids mixing passthrough with its own page cache or direct I/O flags.
       openFlags = Protocol.FOPEN_PASSTHROUGH;

@@ -150,7 +150,12 @@ public final class ImageFilesystem implements FuseFilesystem {
       throw new FuseException(Errno.EROFS); // O_WRONLY or O_RDWR on a read-only image
     }
     java.nio.file.Path dir = passthroughDir;
+    // An O_DIRECT read of a passed-through file follows the backing file's alignment rules
+    // (EINVAL where the disk wants aligned reads); through FUSE it takes any offset and length.
+    // The kernel passes it through anyway while the inode has passed-through opens.
+    boolean direct = (flags & dev.lazypull.fuse.linux.Libc.O_DIRECT) != 0;
     if (dir != null
+        && !direct
         && node instanceof FileNode file
         && file.size() >= PASSTHROUGH_MIN_SIZE
         && layers.get(file.layerIndex()) instanceof dev.lazypull.fs.layer.IndexedLayer layer
@@ -176,20 +181,16 @@ public final class ImageFilesystem implements FuseFilesystem {
               local.toString().getBytes(StandardCharsets.UTF_8),
               dev.lazypull.fuse.linux.Libc.O_RDONLY | dev.lazypull.fuse.linux.Libc.O_CLOEXEC);
       if (fd >= 0) {
-        return OpenFile.passthrough(fd, fd);
+        // The kernel keeps its own reference to a registered backing file, and reads never need
+        // this descriptor: one held per open file would let a reader opening a file many times
+        // run the server out of descriptors.
+        return OpenFile.passthroughClosingFd(0, fd);
       }
       log.debug("inode {}: cannot open {} for passthrough", file.inode(), local);
     } catch (IOException e) {
       log.debug("inode {}: no passthrough: {}", file.inode(), e.getMessage());
     }
     return OpenFile.cached(0);
-  }
-
-  @Override
-  public void release(long ino, long handle) {
-    if (handle > 0) {
-      dev.lazypull.fuse.linux.Libc.close((int) handle); // a passthrough file's descriptor
-    }
   }
 
   private void verifyHeader(FileNode file) throws FuseException {

@@ -258,6 +258,86 @@ class LazyMountIT {
   }
 
   @Test
+  void open_manyOpensOfAPassedThroughFileHoldNoDescriptorOfTheServer() throws Exception {
+    // Each open used to keep a descriptor of the local copy until its release: a reader holding
+    // many opens of one file ran the server out of descriptors, and every read then failed.
+    withPassthroughMount(
+        "opens",
+        (mount, big) -> {
+          assertThat(Files.readAllBytes(big)).as("first read caches every span").isEqualTo(BIG);
+          int opens = 300;
+          var held = new java.util.ArrayList<java.nio.channels.FileChannel>();
+          try {
+            long before = openDescriptors();
+            for (int i = 0; i < opens; i++) {
+              held.add(java.nio.channels.FileChannel.open(big));
+            }
+            assertThat(openDescriptors() - before)
+                .as("descriptors added: the test's own %d channels, none of the server's", opens)
+                .isLessThan(opens + opens / 2);
+            var last = java.nio.ByteBuffer.allocate(4096);
+            held.getLast().read(last, BIG.length - 4096);
+            assertThat(last.array())
+                .isEqualTo(java.util.Arrays.copyOfRange(BIG, BIG.length - 4096, BIG.length));
+          } finally {
+            for (var channel : held) {
+              channel.close();
+            }
+          }
+        });
+  }
+
+  @Test
+  void open_directReadOfAFullyCachedFileTakesAnyOffsetAndLength() throws Exception {
+    // Passed through, an O_DIRECT read would follow the local disk's alignment rules (EINVAL).
+    withPassthroughMount(
+        "direct",
+        (mount, big) -> {
+          assertThat(Files.readAllBytes(big)).as("first read caches every span").isEqualTo(BIG);
+          long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+          while (mount.requestCounts().getOrDefault("RELEASE", 0L) < 1
+              && System.nanoTime() < deadline) {
+            Thread.sleep(10); // the kernel sends RELEASE after close returns
+          }
+          Path copy = scratch.resolve("direct.out");
+          run("dd", "if=" + big, "of=" + copy, "iflag=direct", "bs=1000", "skip=3", "count=2");
+          assertThat(Files.readAllBytes(copy))
+              .isEqualTo(java.util.Arrays.copyOfRange(BIG, 3000, 5000));
+        });
+  }
+
+  private interface MountedBody {
+    void run(FuseMount mount, Path big) throws Exception;
+  }
+
+  /** Runs {@code body} on a mount of an image holding {@code /big}, with passthrough on. */
+  private void withPassthroughMount(String repository, MountedBody body) throws Exception {
+    pushAndConvert(repository, List.of(bigLayer()));
+    try (LazyImage image =
+        open(
+            RegistryClient.create(RegistryOptions.defaults()),
+            registry.reference(repository + ":soci"),
+            1L << 30)) {
+      Path mountPoint = Files.createDirectories(scratch.resolve("mnt-" + repository));
+      var filesystem =
+          new ImageFilesystem(image.tree(), image.layers(), ino -> {})
+              .withPassthrough(scratch.resolve("files-" + repository));
+      try (FuseMount mount =
+          FuseMount.mount(
+              mountPoint, filesystem, MountOptions.defaults("lazypull-test", "lazypull"))) {
+        assertThat(mount.passthroughEnabled()).as("this kernel offers passthrough").isTrue();
+        body.run(mount, mountPoint.resolve("big"));
+      }
+    }
+  }
+
+  private static long openDescriptors() throws java.io.IOException {
+    try (var entries = Files.list(Path.of("/proc/self/fd"))) {
+      return entries.count();
+    }
+  }
+
+  @Test
   void mount_debianImageMatchesUmociUnpack() throws Exception {
     Path layout = DebianImages.minbase();
     ImageReference source = registry.reference("debian:minbase");

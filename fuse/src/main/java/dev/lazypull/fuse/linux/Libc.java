@@ -26,6 +26,7 @@ public final class Libc {
   public static final int O_NOFOLLOW = 0x20000;
   public static final int O_CLOEXEC = 0x80000;
   public static final int O_DIRECTORY = 0x10000;
+  public static final int O_DIRECT = 0x4000;
 
   public static final long MS_RDONLY = 1;
   public static final long MS_NOSUID = 2;
