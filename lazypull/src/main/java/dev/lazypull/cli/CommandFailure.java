@@ -49,6 +49,12 @@ final class CommandFailure implements IExecutionExceptionHandler {
     if (message == null || message.isBlank() || e instanceof NullPointerException) {
       message = "internal error " + e + " (please report it with the command line)";
     }
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof OutOfMemoryError) { // bin/lazypull caps mount and run at 160 MB
+        message += "; the JVM ran out of memory, give it more with LAZYPULL_JAVA_OPTS=-Xmx1g";
+        break;
+      }
+    }
     return message.replace('\n', ' ').replace('\r', ' ');
   }
 

@@ -102,9 +102,20 @@ public final class RegistryClient {
       throw new IllegalArgumentException(
           "blob " + blob.digest() + " has " + blob.size() + " bytes; stream it with fetchBlob");
     }
-    var out = new ByteArrayOutputStream((int) blob.size());
+    var out = new ExactSizeBytes((int) blob.size());
     blobReader.fetch(repository, blob, out);
-    return out.toByteArray();
+    return out.bytes();
+  }
+
+  /** Collects a blob of known size without the copy toByteArray makes (zTOCs run to 50 MB). */
+  private static final class ExactSizeBytes extends ByteArrayOutputStream {
+    ExactSizeBytes(int size) {
+      super(size);
+    }
+
+    byte[] bytes() {
+      return count == buf.length ? buf : toByteArray();
+    }
   }
 
   /**

@@ -89,6 +89,16 @@ final class FlatTable extends Table {
     return __string(element);
   }
 
+  /** A [ubyte] vector as a view of the buffer, without a copy; empty if absent. */
+  ByteBuffer vectorView(int id) {
+    int o = slot(id);
+    if (o == 0) {
+      return ByteBuffer.allocate(0);
+    }
+    int length = checkedLength(__indirect(o + bb_pos), 1);
+    return bb.slice(__vector(o), length);
+  }
+
   byte[] vectorBytes(int id) {
     int o = slot(id);
     if (o == 0) {

@@ -1,5 +1,9 @@
 package dev.lazypull.ztoc;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -9,6 +13,11 @@ import java.util.List;
  * The checkpoints of a gzip layer and their 32 KiB windows, with the SOCI blob encoding:
  * little-endian {@code int32 count, int64 span_size}, then per checkpoint {@code int64 in, int64
  * out, uint8 bits, 32768 bytes window}.
+ *
+ * <p>The windows are kept off the Java heap, in one block: they are 32 KiB per span for the life of
+ * a mount (32 MB for a 4 GiB layer at 4 MiB spans, as much for 256 MiB at 256 KiB), and a mount's
+ * heap is capped small (bin/lazypull) because the collector grows it to the cap under streaming
+ * reads. The block is freed when the checkpoints become unreachable.
  */
 public final class GzipCheckpoints implements SpanLayout {
 
@@ -20,28 +29,45 @@ public final class GzipCheckpoints implements SpanLayout {
 
   private final long spanSize;
   private final List<Checkpoint> checkpoints;
-  private final List<byte[]> windows;
+  private final MemorySegment windows; // window i at i * WINDOW_SIZE
   private final boolean firstCheckpointRebuilt;
 
   /** Wraps checkpoints and their 32 KiB windows (oldest byte first), one per checkpoint. */
   public GzipCheckpoints(long spanSize, List<Checkpoint> checkpoints, List<byte[]> windows) {
-    this(spanSize, checkpoints, windows, false);
+    this(spanSize, checkpoints, copyOffHeap(checkpoints, windows), false);
   }
 
   private GzipCheckpoints(
       long spanSize,
       List<Checkpoint> checkpoints,
-      List<byte[]> windows,
+      MemorySegment windows,
       boolean firstCheckpointRebuilt) {
+    this.spanSize = spanSize;
+    this.checkpoints = List.copyOf(checkpoints);
+    this.windows = windows;
+    this.firstCheckpointRebuilt = firstCheckpointRebuilt;
+  }
+
+  private static MemorySegment copyOffHeap(List<Checkpoint> checkpoints, List<byte[]> windows) {
     if (windows.size() != checkpoints.size()
         || windows.stream().anyMatch(w -> w.length != WINDOW_SIZE)) {
       throw new IllegalArgumentException(
           checkpoints.size() + " checkpoints need as many windows of " + WINDOW_SIZE + " bytes");
     }
-    this.spanSize = spanSize;
-    this.checkpoints = List.copyOf(checkpoints);
-    this.windows = List.copyOf(windows);
-    this.firstCheckpointRebuilt = firstCheckpointRebuilt;
+    MemorySegment block = allocateWindows(windows.size());
+    for (int i = 0; i < windows.size(); i++) {
+      MemorySegment.copy(windows.get(i), 0, block, JAVA_BYTE, (long) i * WINDOW_SIZE, WINDOW_SIZE);
+    }
+    return block;
+  }
+
+  /** Zero-filled room for {@code count} windows, freed by the garbage collector. */
+  private static MemorySegment allocateWindows(int count) {
+    return Arena.ofAuto().allocate((long) count * WINDOW_SIZE);
+  }
+
+  private MemorySegment windowAt(int index) {
+    return windows.asSlice((long) index * WINDOW_SIZE, WINDOW_SIZE);
   }
 
   /**
@@ -72,7 +98,8 @@ public final class GzipCheckpoints implements SpanLayout {
 
   /** A copy of checkpoint {@code index}'s window. */
   public byte[] window(int index) {
-    return windows.get(index).clone();
+    java.util.Objects.checkIndex(index, checkpoints.size());
+    return windowAt(index).toArray(JAVA_BYTE);
   }
 
   /** The first checkpoint written: 1 for a rebuilt checkpoint 0, which stays left out. */
@@ -95,7 +122,7 @@ public final class GzipCheckpoints implements SpanLayout {
     for (int i = firstWritten(); i < checkpoints.size(); i++) {
       Checkpoint c = checkpoints.get(i);
       out.putLong(c.compressedOffset()).putLong(c.uncompressedOffset()).put((byte) c.bits());
-      out.put(windows.get(i));
+      out.put(windowAt(i).asByteBuffer());
     }
   }
 
@@ -108,10 +135,16 @@ public final class GzipCheckpoints implements SpanLayout {
    * 0 (see {@link #firstCheckpointRebuilt()}).
    */
   public static GzipCheckpoints decode(byte[] blob) throws ZtocException {
-    if (blob.length < HEADER_SIZE) {
-      throw new ZtocException("zTOC checkpoints blob is " + blob.length + " bytes, too short");
+    return decode(ByteBuffer.wrap(blob));
+  }
+
+  /** As {@link #decode(byte[])}, from the buffer's remaining bytes (the position is not moved). */
+  public static GzipCheckpoints decode(ByteBuffer blobBuffer) throws ZtocException {
+    ByteBuffer in = blobBuffer.slice().order(ByteOrder.LITTLE_ENDIAN);
+    int length = in.remaining();
+    if (length < HEADER_SIZE) {
+      throw new ZtocException("zTOC checkpoints blob is " + length + " bytes, too short");
     }
-    ByteBuffer in = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN);
     int count = in.getInt();
     long spanSize = in.getLong();
     if (count <= 0 || spanSize <= 0) {
@@ -119,11 +152,11 @@ public final class GzipCheckpoints implements SpanLayout {
           "zTOC checkpoints blob has count " + count + " and span size " + spanSize);
     }
     long full = HEADER_SIZE + (long) count * ENTRY_SIZE;
-    boolean withoutFirst = blob.length == full - ENTRY_SIZE;
-    if (blob.length != full && !withoutFirst) {
+    boolean withoutFirst = length == full - ENTRY_SIZE;
+    if (length != full && !withoutFirst) {
       throw new ZtocException(
           "zTOC checkpoints blob is "
-              + blob.length
+              + length
               + " bytes; "
               + count
               + " checkpoints need "
@@ -133,11 +166,11 @@ public final class GzipCheckpoints implements SpanLayout {
               + " without the first)");
     }
     List<Checkpoint> checkpoints = new ArrayList<>(count);
-    List<byte[]> windows = new ArrayList<>(count);
+    MemorySegment windows = allocateWindows(count); // a rebuilt checkpoint 0 keeps zeros
+    MemorySegment source = MemorySegment.ofBuffer(blobBuffer.slice()); // offset 0 = in's 0
     int first = 0;
     if (withoutFirst) {
       checkpoints.add(new Checkpoint(10, 0, 0));
-      windows.add(new byte[WINDOW_SIZE]);
       first = 1;
     }
     for (int i = first; i < count; i++) {
@@ -145,9 +178,8 @@ public final class GzipCheckpoints implements SpanLayout {
       long uncompressedOffset = in.getLong();
       int bits = in.get() & 0xff;
       checkpoints.add(new Checkpoint(compressedOffset, uncompressedOffset, bits));
-      byte[] window = new byte[WINDOW_SIZE];
-      in.get(window);
-      windows.add(window);
+      MemorySegment.copy(source, in.position(), windows, (long) i * WINDOW_SIZE, WINDOW_SIZE);
+      in.position(in.position() + WINDOW_SIZE);
     }
     return new GzipCheckpoints(spanSize, checkpoints, windows, withoutFirst);
   }

@@ -256,11 +256,12 @@ public final class ZtocCodec {
         throw new ZtocException("span " + i + " digest: " + e.getMessage());
       }
     }
-    byte[] blob = info.vectorBytes(CI_CHECKPOINTS);
+    // Gzip windows go straight from the zTOC's bytes off the heap: a copy of them on the heap
+    // would double a big zTOC's transient footprint.
     SpanLayout layout =
         algorithm == CompressionAlgorithm.GZIP
-            ? GzipCheckpoints.decode(blob)
-            : TarZinfo.decode(blob);
+            ? GzipCheckpoints.decode(info.vectorView(CI_CHECKPOINTS))
+            : TarZinfo.decode(info.vectorBytes(CI_CHECKPOINTS));
     return new CompressionInfo(algorithm, digests, layout);
   }
 }
