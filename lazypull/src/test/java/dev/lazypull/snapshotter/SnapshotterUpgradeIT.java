@@ -377,6 +377,13 @@ class SnapshotterUpgradeIT {
         }
       }
     }
+    // containerd removes the snapshots from its own records at once and asks the snapshotter to
+    // remove them in the background; a daemon stopped before that leaves them mounted for the
+    // next one, so wait for the removal before stopping it.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!Containerd.mountsUnder(dir).isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
     stop(second != null ? second : first);
     assertThat(Containerd.mountsUnder(dir)).as("the image's snapshots are removed").isEmpty();
   }
