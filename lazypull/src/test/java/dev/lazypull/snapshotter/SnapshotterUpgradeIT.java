@@ -369,17 +369,23 @@ class SnapshotterUpgradeIT {
             && System.nanoTime() < deadline) {
           Thread.sleep(200);
         }
-        // containerd may need a moment to dial the new daemon again.
+        // containerd may need a moment to dial the new daemon again. Removing the image changes
+        // only containerd's records, and its garbage collection then removes the snapshots from
+        // the snapshotter once, logging "snapshot garbage collection failed" if it cannot dial
+        // it; so wait until a call that reaches the daemon (usage) gets through.
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (containerd.tryCtr("snapshots", "--snapshotter", "lazypull", "usage").exitCode() != 0
+            && System.nanoTime() < deadline) {
+          Thread.sleep(500);
+        }
         while (containerd.tryCtr("images", "rm", "--sync", image).exitCode() != 0
             && System.nanoTime() < deadline) {
           Thread.sleep(500);
         }
       }
     }
-    // containerd removes the snapshots from its own records at once and asks the snapshotter to
-    // remove them in the background; a daemon stopped before that leaves them mounted for the
-    // next one, so wait for the removal before stopping it.
+    // A daemon stopped before containerd's garbage collection has reached it leaves the layers
+    // mounted for the next one: wait for the removal before stopping it.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (!Containerd.mountsUnder(dir).isEmpty() && System.nanoTime() < deadline) {
       Thread.sleep(200);
