@@ -27,17 +27,14 @@ final class CommandFailure implements IExecutionExceptionHandler {
 
   @Override
   public int handleExecutionException(Exception e, CommandLine commandLine, ParseResult parsed) {
+    if (e instanceof UsageError.InvalidOption) {
+      return UsageError.report(commandLine, oneLine(e));
+    }
     String action =
         commandLine.getCommand() instanceof Action a
             ? a.action()
             : commandLine.getCommandSpec().qualifiedName(" ").replaceFirst("^lazypull ", "");
     PrintWriter err = commandLine.getErr();
-    if (e instanceof UsageError.InvalidOption) {
-      String command = commandLine.getCommandSpec().qualifiedName(" ");
-      err.println(command + ": " + oneLine(e) + "; see '" + command + " --help'");
-      err.flush();
-      return commandLine.getCommandSpec().exitCodeOnInvalidInput();
-    }
     err.println("lazypull " + action + ": " + oneLine(e));
     err.flush();
     return EXIT_FAILURE;

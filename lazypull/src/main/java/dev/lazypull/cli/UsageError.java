@@ -16,28 +16,23 @@ final class UsageError implements IParameterExceptionHandler {
 
   @Override
   public int handleParseException(ParameterException e, String[] args) {
-    CommandLine commandLine = e.getCommandLine();
-    String command = commandLine.getCommandSpec().qualifiedName(" ");
-    StringBuilder line = new StringBuilder(command).append(": ").append(message(e));
+    String problem = CommandFailure.oneLine(e).strip();
     if (e instanceof UnmatchedArgumentException unmatched) {
       List<String> suggestions = unmatched.getSuggestions();
       if (!suggestions.isEmpty()) {
-        line.append("; did you mean ").append(String.join(" or ", suggestions)).append('?');
+        problem += "; did you mean " + String.join(" or ", suggestions) + "?";
       }
     }
-    line.append("; see '").append(command).append(" --help'");
-    PrintWriter err = commandLine.getErr();
-    err.println(line);
-    err.flush();
-    return commandLine.getCommandSpec().exitCodeOnInvalidInput();
+    return report(e.getCommandLine(), problem);
   }
 
-  private static String message(ParameterException e) {
-    String message = e.getMessage();
-    if (message == null || message.isBlank()) {
-      message = "invalid command line";
-    }
-    return message.strip().replace('\n', ' ').replace('\r', ' ');
+  /** Prints the one line for {@code problem} and returns the exit code for invalid input. */
+  static int report(CommandLine commandLine, String problem) {
+    String command = commandLine.getCommandSpec().qualifiedName(" ");
+    PrintWriter err = commandLine.getErr();
+    err.println(command + ": " + problem + "; see '" + command + " --help'");
+    err.flush();
+    return commandLine.getCommandSpec().exitCodeOnInvalidInput();
   }
 
   /**

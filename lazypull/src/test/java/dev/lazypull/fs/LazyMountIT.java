@@ -233,38 +233,23 @@ class LazyMountIT {
 
   @Test
   void open_fullyCachedLargeFileIsReadByTheKernelThroughPassthrough() throws Exception {
-    pushAndConvert("pass", List.of(bigLayer()));
-    try (LazyImage image =
-        open(
-            RegistryClient.create(RegistryOptions.defaults()),
-            registry.reference("pass:soci"),
-            1L << 30)) {
-      Path mountPoint = Files.createDirectories(scratch.resolve("mnt"));
-      var filesystem =
-          new ImageFilesystem(image.tree(), image.layers(), ino -> {})
-              .withPassthrough(scratch.resolve("files"));
-      try (FuseMount mount =
-          FuseMount.mount(
-              mountPoint, filesystem, MountOptions.defaults("lazypull-test", "lazypull"))) {
-        Path big = mountPoint.resolve("big");
-        assertThat(Files.readAllBytes(big)).as("first read, through lazypull").isEqualTo(BIG);
-        assertThat(mount.passthroughEnabled()).as("this kernel offers passthrough").isTrue();
-        run("dd", "if=" + big, "iflag=nocache", "count=0", "status=none");
-        long readsBefore = mount.requestCounts().getOrDefault("READ", 0L);
-        assertThat(Files.readAllBytes(big)).as("second read, by the kernel").isEqualTo(BIG);
-        assertThat(mount.requestCounts().getOrDefault("READ", 0L)).isEqualTo(readsBefore);
-      }
-    }
+    withFullyCachedBigFile(
+        "pass",
+        (mount, big) -> {
+          run("dd", "if=" + big, "iflag=nocache", "count=0", "status=none");
+          long readsBefore = mount.requestCounts().getOrDefault("READ", 0L);
+          assertThat(Files.readAllBytes(big)).as("second read, by the kernel").isEqualTo(BIG);
+          assertThat(mount.requestCounts().getOrDefault("READ", 0L)).isEqualTo(readsBefore);
+        });
   }
 
   @Test
   void open_manyOpensOfAPassedThroughFileHoldNoDescriptorOfTheServer() throws Exception {
     // Each open used to keep a descriptor of the local copy until its release: a reader holding
     // many opens of one file ran the server out of descriptors, and every read then failed.
-    withPassthroughMount(
+    withFullyCachedBigFile(
         "opens",
         (mount, big) -> {
-          assertThat(Files.readAllBytes(big)).as("first read caches every span").isEqualTo(BIG);
           int opens = 300;
           var held = new java.util.ArrayList<java.nio.channels.FileChannel>();
           try {
@@ -290,10 +275,9 @@ class LazyMountIT {
   @Test
   void open_directReadOfAFullyCachedFileTakesAnyOffsetAndLength() throws Exception {
     // Passed through, an O_DIRECT read would follow the local disk's alignment rules (EINVAL).
-    withPassthroughMount(
+    withFullyCachedBigFile(
         "direct",
         (mount, big) -> {
-          assertThat(Files.readAllBytes(big)).as("first read caches every span").isEqualTo(BIG);
           long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
           while (mount.requestCounts().getOrDefault("RELEASE", 0L) < 1
               && System.nanoTime() < deadline) {
@@ -310,8 +294,11 @@ class LazyMountIT {
     void run(FuseMount mount, Path big) throws Exception;
   }
 
-  /** Runs {@code body} on a mount of an image holding {@code /big}, with passthrough on. */
-  private void withPassthroughMount(String repository, MountedBody body) throws Exception {
+  /**
+   * Runs {@code body} on a mount, with passthrough on, of an image holding {@code /big}, once a
+   * first read through lazypull has cached all of its spans.
+   */
+  private void withFullyCachedBigFile(String repository, MountedBody body) throws Exception {
     pushAndConvert(repository, List.of(bigLayer()));
     try (LazyImage image =
         open(
@@ -326,7 +313,9 @@ class LazyMountIT {
           FuseMount.mount(
               mountPoint, filesystem, MountOptions.defaults("lazypull-test", "lazypull"))) {
         assertThat(mount.passthroughEnabled()).as("this kernel offers passthrough").isTrue();
-        body.run(mount, mountPoint.resolve("big"));
+        Path big = mountPoint.resolve("big");
+        assertThat(Files.readAllBytes(big)).as("first read, through lazypull").isEqualTo(BIG);
+        body.run(mount, big);
       }
     }
   }

@@ -360,35 +360,22 @@ class SnapshotterUpgradeIT {
             && System.nanoTime() < deadline) {
           Thread.sleep(200);
         }
-        // While the container exists its snapshots stay referenced, and the image's removal below
-        // leaves them mounted: try its delete again until it is gone. (In one run under heavy
-        // load both snapshots were left; a failed container delete is the likely cause.)
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (containerd.tryCtr("container", "delete", "kept").exitCode() != 0
-            && containerd.tryCtr("container", "info", "kept").exitCode() == 0
-            && System.nanoTime() < deadline) {
-          Thread.sleep(200);
-        }
-        // containerd may need a moment to dial the new daemon again. Removing the image changes
-        // only containerd's records, and its garbage collection then removes the snapshots from
-        // the snapshotter once, logging "snapshot garbage collection failed" if it cannot dial
-        // it; so wait until a call that reaches the daemon (usage) gets through.
+        // containerd may need a moment to dial the new daemon again. Deleting the container and
+        // the image changes only containerd's records; its garbage collection then removes the
+        // snapshots from the snapshotter, once, and logs "snapshot garbage collection failed" if
+        // it cannot dial it. So first wait until a call that reaches the daemon (usage) gets
+        // through.
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (containerd.tryCtr("snapshots", "--snapshotter", "lazypull", "usage").exitCode() != 0
             && System.nanoTime() < deadline) {
           Thread.sleep(500);
         }
+        containerd.tryCtr("container", "delete", "kept");
         while (containerd.tryCtr("images", "rm", "--sync", image).exitCode() != 0
             && System.nanoTime() < deadline) {
           Thread.sleep(500);
         }
       }
-    }
-    // A daemon stopped before containerd's garbage collection has reached it leaves the layers
-    // mounted for the next one: wait for the removal before stopping it.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!Containerd.mountsUnder(dir).isEmpty() && System.nanoTime() < deadline) {
-      Thread.sleep(200);
     }
     stop(second != null ? second : first);
     assertThat(Containerd.mountsUnder(dir)).as("the image's snapshots are removed").isEmpty();
